@@ -1,0 +1,514 @@
+"""Load one feed's file of one business date: read → COPY → validate in SQL → raw/quarantine → audit.
+
+One transaction per feed/day, under an advisory lock on (feed, date):
+
+1. the current load of that feed/day (audit.load_files) has the manifest's
+   sha256 → record ``noop`` and touch nothing;
+2. otherwise stream the file's records with COPY into a temp table ``_in``
+   (raw text as delivered + physical line numbers + keyed pseudonyms), check
+   the file against its manifest entry (sha256, row count), delete the day's
+   earlier rows, run the feed's validation statement (one set-based SQL
+   statement writes raw and quarantine and returns the counts), and append the
+   audit row with the pre-fetched load id (``loaded`` or ``replaced``).
+
+A crash anywhere rolls everything back; the failure is then recorded
+(``failed``, or ``refused`` for contract violations) in its own transaction.
+The loader runs as ``msdw_loader`` (SET ROLE) and needs no other privilege.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from msdw import warehouse
+from msdw.config import pii_hmac_key
+from msdw.contracts import Feed, source_feeds
+from msdw.errors import DeliveryRefused, FileRefused, MsdwError, PermanentError, TransientError
+from msdw.ingest import delivery, reader, refs, validate
+
+log = logging.getLogger(__name__)
+
+LOADER_ROLE = warehouse.ROLE_LOADER
+# COPY data is sent in chunks of this many characters (psycopg flushes every 1 MiB):
+# memory stays flat whatever the file size.
+_COPY_CHUNK = 1024 * 1024
+_WS = " \t\r\n\v\f"
+
+
+@dataclass
+class LoadResult:
+    """What one load_feed call did (mirrors its audit.load_files row)."""
+
+    source: str
+    feed: str
+    business_date: date
+    file_name: str
+    status: str
+    load_id: int | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_warned: int = 0
+    quarantine_by_rule: dict[str, int] = field(default_factory=dict)
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)
+    extra_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    replaces_load_id: int | None = None
+    encoding: str | None = None
+    file_format: str | None = None
+    sha256: str | None = None
+    seconds: float = 0.0
+    # wall time per phase (read+COPY, validate+write, ...) for the logs and the benchmark
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["business_date"] = self.business_date.isoformat()
+        return d
+
+
+# --- SQL ------------------------------------------------------------------------
+
+
+@cache
+def _queries() -> dict[str, str]:
+    text = (Path(__file__).parent / "sql" / "loader_queries.sql").read_text(encoding="utf-8")
+    out: dict[str, str] = {}
+    for block in re.split(r"^-- name: ", text, flags=re.M)[1:]:
+        name, _, body = block.partition("\n")
+        out[name.strip()] = body.strip()
+    return out
+
+
+def _q(name: str) -> str:
+    return _queries()[name]
+
+
+# --- connections ------------------------------------------------------------------
+
+
+@contextmanager
+def _connect(conninfo: str | None) -> Iterator[psycopg.Connection]:
+    """A connection acting as msdw_loader; connection problems are TransientError."""
+    try:
+        if conninfo:
+            conn = psycopg.connect(conninfo)
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(LOADER_ROLE)))
+            conn.commit()
+            cm = None
+        else:
+            cm = warehouse.connect(role=LOADER_ROLE)
+            conn = cm.__enter__()
+    except psycopg.OperationalError as exc:
+        raise TransientError(f"cannot connect to the warehouse: {exc}") from exc
+    try:
+        yield conn
+    finally:
+        if cm is not None:
+            cm.__exit__(None, None, None)
+        else:
+            conn.close()
+
+
+def record_attempt(conn: psycopg.Connection, **values: Any) -> int:
+    """Append one row to audit.load_files (own transaction) and return its load id."""
+    params = dict(
+        load_id=None, file_uri=None, sha256=None, encoding=None, file_format=None, rows_in=None, rows_loaded=None,
+        rows_quarantined=None, rows_warned=None, quarantine_by_rule=None, warnings_by_rule=None, extra_columns=None,
+        message=None, replaces_load_id=None, airflow_dag_id=None, airflow_run_id=None,
+    )
+    params.update(values)
+    for k in ("quarantine_by_rule", "warnings_by_rule"):
+        if isinstance(params[k], dict):
+            params[k] = json.dumps(params[k], ensure_ascii=False)
+    row = conn.execute(_q("insert_load"), params, prepare=False).fetchone()
+    return int(row[0])
+
+
+def record_refusal(
+    conninfo: str | None, *, source: str, feed: str, business_date: date, file_name: str, message: str,
+    status: str = "refused", started_at: datetime, **extra: Any,
+) -> int | None:
+    """Record a refused/failed attempt in its own transaction; never masks the original error."""
+    try:
+        with _connect(conninfo) as conn:
+            load_id = record_attempt(
+                conn, source=source, feed=feed, business_date=business_date, file_name=file_name,
+                status=status, message=message[:8000], started_at=started_at, **extra,
+            )
+            conn.commit()
+            return load_id
+    except Exception:  # noqa: BLE001 - the original error is what the caller must see
+        log.exception("could not record %s attempt of %s/%s %s in audit.load_files", status, source, feed, business_date)
+        return None
+
+
+# --- pseudonyms -----------------------------------------------------------------
+
+
+def _pseudonymisers(feed: Feed) -> list[tuple[list[tuple[int, bool]], bytes]]:
+    """Per pseudonym column: the (position, is_code) of its source fields, in priority order."""
+    if not feed.pseudonyms:
+        return []
+    key = pii_hmac_key()
+    pos = {c.field: i for i, c in enumerate(feed.columns)}
+    return [([(pos[s], feed.column(s).type == "code") for s in p.sources], key) for p in feed.pseudonyms]
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """HMAC-SHA256 (hex) of a normalised identifier with the configured secret."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# --- COPY ------------------------------------------------------------------------
+
+
+def _copy_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile) -> int:
+    """Stream the file's records into pg_temp._in as CSV chunks; returns the record count.
+
+    Cells are normalised here, while streaming, with exactly the rules of
+    ``msdw_fn.norm_text``/``norm_code`` (NFKC, trim, upper-case codes, empty →
+    NULL): done per cell in PostgreSQL it was the most expensive stage of the
+    validation statement (≈17 µs of ≈85 µs per 14-column row, see
+    docs/ingestion.md), in Python it costs ≈2 µs on the client core. Cells whose
+    delivered text differs from the normal form travel in ``_raw`` (JSON
+    header → text as delivered), so quarantine still shows exactly what was sent.
+    """
+    pseudo = _pseudonymisers(feed)
+    codes = [c.type == "code" for c in feed.columns]
+    headers = [c.header for c in feed.columns]
+    cols = [sql.Identifier("line_no"), *(sql.Identifier(c.field) for c in feed.columns),
+            *(sql.Identifier(p.field) for p in feed.pseudonyms), sql.Identifier("_raw")]
+    stmt = sql.SQL("copy pg_temp._in ({}) from stdin (format csv)").format(sql.SQL(", ").join(cols))
+    buf = io.StringIO()
+    writerow = csv.writer(buf, lineterminator="\n").writerow
+    nfkc = unicodedata.normalize
+    dumps = json.dumps
+    n = 0
+    with cur.copy(stmt) as copy:
+        for line_no, cells in f.records():
+            diff = None
+            for i, v in enumerate(cells):
+                if v is None:
+                    continue
+                x = (v if v.isascii() else nfkc("NFKC", v)).strip(_WS)
+                if codes[i]:
+                    x = x.upper()
+                if x != v:
+                    if diff is None:
+                        diff = {}
+                    diff[headers[i]] = v
+                    cells[i] = x or None
+            extra = []
+            for sources, key in pseudo:
+                h = None
+                for i, _is_code in sources:
+                    if cells[i]:
+                        h = pseudonym(cells[i], key)
+                        break
+                extra.append(h)
+            writerow([line_no, *cells, *extra, dumps(diff, ensure_ascii=False) if diff else None])
+            n += 1
+            if buf.tell() >= _COPY_CHUNK:
+                copy.write(buf.getvalue())
+                buf.seek(0)
+                buf.truncate()
+        if buf.tell():
+            copy.write(buf.getvalue())
+    return n
+
+
+def _create_input_table(cur: psycopg.Cursor, feed: Feed) -> None:
+    cols = [sql.SQL("line_no integer not null")]
+    cols += [sql.SQL("{} text").format(sql.Identifier(c.field)) for c in feed.columns]
+    cols += [sql.SQL("{} text").format(sql.Identifier(p.field)) for p in feed.pseudonyms]
+    cols += [sql.SQL("_raw jsonb")]
+    cur.execute(sql.SQL("create temp table _in ({}) on commit drop").format(sql.SQL(", ").join(cols)))
+
+
+def _load_ric_regions(cur: psycopg.Cursor) -> None:
+    cur.execute(_q("ric_regions_table"))
+    with cur.copy("copy pg_temp._ric_loc (code, y0, y1) from stdin") as copy:
+        for row in refs.ric_regions():
+            copy.write_row(row)
+    cur.execute(_q("ric_regions_index"))
+    cur.execute("analyze pg_temp._ric_loc")
+
+
+# --- public API ---------------------------------------------------------------------
+
+
+def _file_sha256(landing: str, source: str, business_date: date, name: str) -> str:
+    h = hashlib.sha256()
+    with delivery.open_file(landing, source, business_date, name) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _explain_unreadable(landing: str, source: str, business_date: date, entry: delivery.ManifestFile,
+                        exc: FileRefused) -> FileRefused:
+    """A file that cannot be parsed AND does not match its manifest is reported as truncated/corrupt."""
+    try:
+        sha = _file_sha256(landing, source, business_date, entry.name)
+    except Exception:  # noqa: BLE001 - keep the original error
+        return exc
+    if sha == entry.sha256:
+        return exc
+    return FileRefused(
+        f"{entry.name}: sha256 {sha} does not match the manifest ({entry.sha256}): truncated or corrupt file "
+        f"(reading it failed with: {exc})", file=entry.name, line=exc.line, rule="sha256",
+    )
+
+
+def _open(fh, entry: delivery.ManifestFile, feed: Feed) -> reader.DeliveredFile:
+    if entry.file_format == "xlsx":
+        return reader.open_xlsx(fh.read(), entry.name, feed)
+    return reader.open_csv(fh, entry.name, feed)
+
+
+def load_feed(
+    landing: str,
+    source: str,
+    feed: str,
+    business_date: date,
+    *,
+    conninfo: str | None = None,
+    airflow_dag_id: str | None = None,
+    airflow_run_id: str | None = None,
+) -> LoadResult | None:
+    """Load ``feed`` of ``source`` for ``business_date`` from the landing zone.
+
+    Returns None when the manifest does not list the feed (no events that day:
+    nothing to load). Raises FileRefused/DeliveryRefused (permanent) or
+    TransientError; every attempt is recorded in audit.load_files.
+    """
+    t0 = time.perf_counter()
+    started_at = datetime.now(UTC)
+    contract = delivery.feed_of(source, feed)
+    audit_ids = dict(airflow_dag_id=airflow_dag_id, airflow_run_id=airflow_run_id)
+    try:
+        manifest = delivery.read_manifest(landing, source, business_date)
+    except DeliveryRefused as exc:
+        record_refusal(conninfo, source=source, feed=feed, business_date=business_date, file_name=delivery.MANIFEST,
+                       message=str(exc), started_at=started_at, **audit_ids)
+        raise
+    entry = manifest.entry(feed)
+    if entry is None:
+        log.info("%s/%s %s: not in the manifest (no events that day)", source, feed, business_date)
+        return None
+    fs, day = delivery.day_path(landing, source, business_date)
+    file_uri = delivery.display_uri(fs, f"{day}/{entry.name}")
+    result = LoadResult(source, feed, business_date, entry.name, status="failed", sha256=entry.sha256, file_format=entry.file_format)
+    try:
+        with _connect(conninfo) as conn:
+            try:
+                _load_in_transaction(conn, contract, landing, manifest, entry, file_uri, started_at, audit_ids, result)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+    except psycopg.OperationalError as exc:
+        _record_failure(conninfo, result, started_at, file_uri, audit_ids, exc)
+        raise TransientError(f"{file_uri}: warehouse connection lost during the load: {exc}") from exc
+    except Exception as exc:
+        _record_failure(conninfo, result, started_at, file_uri, audit_ids, exc)
+        raise
+    result.seconds = round(time.perf_counter() - t0, 3)
+    log.info(
+        "%s/%s %s: %s load_id=%s rows_in=%s loaded=%s quarantined=%s warned=%s (%.1fs)",
+        source, feed, business_date, result.status, result.load_id, result.rows_in, result.rows_loaded,
+        result.rows_quarantined, result.rows_warned, result.seconds,
+    )
+    return result
+
+
+def _record_failure(conninfo, result: LoadResult, started_at, file_uri, audit_ids, exc: BaseException) -> None:
+    status = "refused" if isinstance(exc, PermanentError) else "failed"
+    result.status = status
+    result.load_id = record_refusal(
+        conninfo, source=result.source, feed=result.feed, business_date=result.business_date, file_name=result.file_name,
+        message=f"{type(exc).__name__}: {exc}", status=status, started_at=started_at, file_uri=file_uri,
+        sha256=result.sha256, encoding=result.encoding, file_format=result.file_format, **audit_ids,
+    )
+
+
+def _load_in_transaction(
+    conn: psycopg.Connection,
+    contract: Feed,
+    landing: str,
+    manifest: delivery.Manifest,
+    entry: delivery.ManifestFile,
+    file_uri: str,
+    started_at: datetime,
+    audit_ids: dict[str, Any],
+    result: LoadResult,
+) -> None:
+    d = manifest.business_date
+    key = dict(feed=contract.name, business_date=d)
+    cur = conn.cursor()
+    # the statement is big and runs once: JIT compilation costs more than it saves
+    cur.execute("set local jit = off")
+    cur.execute("set local work_mem = '64MB'")
+    cur.execute(_q("lock_feed_day"), key)
+    current = cur.execute(_q("current_load"), key).fetchone()
+    base = dict(source=contract.source, feed=contract.name, business_date=d, file_name=entry.name, file_uri=file_uri,
+                sha256=entry.sha256, file_format=entry.file_format, started_at=started_at, **audit_ids)
+    if current and current[1] == entry.sha256:
+        result.status = "noop"
+        result.replaces_load_id = None
+        result.load_id = record_attempt(conn, **base, status="noop",
+                                        message=f"identical to load {current[0]} (same sha256): nothing changed")
+        return
+    load_id = int(cur.execute(_q("next_load_id")).fetchone()[0])
+    _create_input_table(cur, contract)
+    t_copy = time.perf_counter()
+    try:
+        with delivery.open_file(landing, contract.source, d, entry.name) as fh:
+            f = _open(fh, entry, contract)
+            result.encoding = f.encoding
+            rows_in = _copy_records(cur, contract, f)
+    except FileRefused as exc:
+        raise _explain_unreadable(landing, contract.source, d, entry, exc) from exc
+    except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter) as exc:
+        # e.g. a NUL byte beyond the encoding-detection sample: text PostgreSQL cannot store.
+        # A property of the file, not of the connection: refuse it (no retry), naming it.
+        raise FileRefused(
+            f"{file_uri}: contains bytes that are not valid text in any accepted encoding "
+            f"(binary data or NUL characters): {exc.diag.message_primary}",
+            file=entry.name, rule="encoding",
+        ) from exc
+    result.phases["read_copy"] = round(time.perf_counter() - t_copy, 3)
+    if f.sha256 != entry.sha256:
+        raise FileRefused(
+            f"{file_uri}: sha256 {f.sha256} does not match the manifest ({entry.sha256}): truncated or corrupt file",
+            file=entry.name, rule="sha256",
+        )
+    if rows_in != entry.rows:
+        raise FileRefused(
+            f"{file_uri}: {rows_in} data rows, the manifest says {entry.rows}: truncated or corrupt file",
+            file=entry.name, rule="rows",
+        )
+    present = dict(zip(contract.fields, f.header_map.present, strict=True))
+    stmt = validate.render(contract, present)
+    if stmt.needs_ric_regions:
+        _load_ric_regions(cur)
+    for table in (sql.SQL("raw.{}"), sql.SQL("quarantine.{}")):
+        cur.execute(
+            sql.SQL("delete from {} where _business_date = %s").format(table.format(sql.Identifier(contract.name))), (d,)
+        )
+    result.phases["delete_previous"] = round(time.perf_counter() - t_copy - result.phases["read_copy"], 3)
+    params = dict(stmt.params, load_id=load_id, business_date=d, source_file=entry.name)
+    t_val = time.perf_counter()
+    loaded, quarantined, warned, q_by_rule, w_by_rule = cur.execute(stmt.sql, params, prepare=False).fetchone()
+    result.phases["validate_write"] = round(time.perf_counter() - t_val, 3)
+    if loaded + quarantined != rows_in:
+        raise MsdwError(f"{file_uri}: reconciliation failed: {rows_in} rows in, {loaded} loaded + {quarantined} quarantined")
+    status = "replaced" if current else "loaded"
+    extra = [str(x) for x in f.header_map.extra_columns]
+    warnings = list(f.warnings)
+    if extra:
+        warnings.append(f"{entry.name}: unknown column(s) ignored: {', '.join(extra)}")
+    record_attempt(
+        conn, **base, load_id=load_id, encoding=f.encoding, rows_in=rows_in, rows_loaded=loaded,
+        rows_quarantined=quarantined, rows_warned=warned, quarantine_by_rule=q_by_rule, warnings_by_rule=w_by_rule,
+        extra_columns=extra, status=status, message="; ".join(warnings) or None,
+        replaces_load_id=current[0] if current else None,
+    )
+    result.status = status
+    result.load_id = load_id
+    result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_warned = rows_in, loaded, quarantined, warned
+    result.quarantine_by_rule, result.warnings_by_rule = dict(q_by_rule), dict(w_by_rule)
+    result.extra_columns, result.warnings = extra, warnings
+    result.replaces_load_id = current[0] if current else None
+
+
+def verify_delivery(
+    landing: str, source: str, business_date: date, *, conninfo: str | None = None,
+    airflow_dag_id: str | None = None, airflow_run_id: str | None = None,
+) -> delivery.Manifest:
+    """Check a day's delivery as a whole before anything of it is loaded.
+
+    Every manifest entry must name a file of one of the source's feeds inside the
+    day directory, and the file must match its sha256 and row count and carry the
+    required columns. Any problem refuses the whole day (DeliveryRefused, naming
+    each file and problem) and is recorded as 'refused' in audit.load_files.
+    """
+    started_at = datetime.now(UTC)
+    audit_ids = dict(airflow_dag_id=airflow_dag_id, airflow_run_id=airflow_run_id)
+    try:
+        manifest = delivery.read_manifest(landing, source, business_date)
+    except DeliveryRefused as exc:
+        record_refusal(conninfo, source=source, feed="manifest", business_date=business_date, file_name=delivery.MANIFEST,
+                       message=str(exc), started_at=started_at, **audit_ids)
+        raise
+    problems: list[tuple[delivery.ManifestFile, str]] = []
+    for entry in manifest.files:
+        contract = delivery.feed_of(source, entry.feed)
+        try:
+            with delivery.open_file(landing, source, business_date, entry.name) as fh:
+                f = _open(fh, entry, contract)
+                rows = sum(1 for _ in f.records())
+            if f.sha256 != entry.sha256:
+                problems.append((entry, f"sha256 {f.sha256} does not match the manifest ({entry.sha256}): truncated or corrupt"))
+            elif rows != entry.rows:
+                problems.append((entry, f"{rows} data rows, the manifest says {entry.rows}: truncated or corrupt"))
+        except FileRefused as exc:
+            problems.append((entry, str(_explain_unreadable(landing, source, business_date, entry, exc))))
+    if problems:
+        lines = [f"{e.name}: {msg}" if not msg.startswith(e.name) else msg for e, msg in problems]
+        for e, msg in problems:
+            record_refusal(conninfo, source=source, feed=e.feed, business_date=business_date, file_name=e.name,
+                           message=f"delivery refused: {msg}", started_at=started_at, sha256=e.sha256,
+                           file_format=e.file_format, **audit_ids)
+        raise DeliveryRefused(f"{manifest.uri}: delivery of {source} {business_date} refused: " + "; ".join(lines), lines)
+    return manifest
+
+
+def load_order(source: str, feeds: list[str]) -> list[str]:
+    """Feeds in an order that honours the contracts' ``load_after`` (registry before inspections)."""
+    contracts = {f.name: f for f in source_feeds(source)}
+    done: list[str] = []
+
+    def visit(name: str, stack: tuple[str, ...]) -> None:
+        if name in done or name not in feeds:
+            return
+        if name in stack:
+            raise PermanentError(f"load_after cycle among feeds of {source}: {' -> '.join(stack + (name,))}")
+        for dep in getattr(contracts[name], "load_after", ()):
+            visit(dep, stack + (name,))
+        done.append(name)
+
+    for f in [f.name for f in source_feeds(source)]:
+        visit(f, ())
+    return done
+
+
+def load_day(landing: str, source: str, business_date: date, **kw: Any) -> list[LoadResult]:
+    """Verify the day's delivery, then load each delivered feed in dependency order."""
+    verify_kw = {k: v for k, v in kw.items() if k in ("conninfo", "airflow_dag_id", "airflow_run_id")}
+    manifest = verify_delivery(landing, source, business_date, **verify_kw)
+    results = []
+    for name in load_order(source, [e.feed for e in manifest.files]):
+        res = load_feed(landing, source, name, business_date, **kw)
+        if res is not None:
+            results.append(res)
+    return results

@@ -1,0 +1,155 @@
+"""The validation statement of a feed, rendered from its contract (sql/validate.sql.j2 + sql/rules.sql.j2).
+
+Python decides only *which* checks apply (implicit ``required``/``parse``/
+``unique`` plus the contract's rules, in contract order) and prepares their
+parameters (reference keys); the checks themselves are SQL macros, evaluated
+set-based by PostgreSQL over the whole file.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from msdw.contracts import Feed
+from msdw.ingest import refs
+
+TYPE_LABELS = {
+    "date": "date (YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY年M月D日)",
+    "timestamp": "timestamp (a date, optionally followed by HH:MM or HH:MM:SS)",
+    "numeric": "number",
+    "int": "integer",
+    "bool": "yes/no value (是/否)",
+}
+
+
+def _ident(name: str) -> str:
+    if "\x00" in name:
+        raise ValueError("identifier with NUL")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sqlstr(value: Any) -> str:
+    """Text safe inside a SQL string literal of a statement executed with parameters."""
+    return str(value).replace("'", "''").replace("%", "%%")
+
+
+def _literal(value: Any) -> str:
+    return "'" + _sqlstr(value) + "'"
+
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "sql"),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+_ENV.filters.update(ident=_ident, literal=_literal, sqlstr=_sqlstr)
+
+
+@dataclass
+class Check:
+    """One rule applied to one column (a row of the reasons a row can get)."""
+
+    field: str
+    header: str
+    type: str
+    rule: str
+    level: str
+    args: dict[str, Any] = field(default_factory=dict)
+    # rendering helpers (set per rule)
+    param: str | None = None
+    key_expr: str | None = None
+    values: list[str] = field(default_factory=list)
+    equals: str | None = None
+    other_header: str | None = None
+    match_label: str | None = None
+    uscc_field: str | None = None
+    target_field: str | None = None
+    left: str | None = None
+    right: str | None = None
+    type_label: str | None = None
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: dict[str, Any]
+    needs_ric_regions: bool
+    checks: list[Check]
+
+
+def _nfkc(value: Any) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def plan_checks(feed: Feed, present: dict[str, bool]) -> tuple[list[Check], dict[str, Any]]:
+    """Every check of the feed, with the reference-key parameters the statement needs."""
+    cols = {c.field: c for c in feed.columns}
+    params: dict[str, Any] = {}
+    checks: list[Check] = []
+    for c in feed.columns:
+        base = dict(field=c.field, header=c.header, type=c.type)
+        if c.required:
+            checks.append(Check(**base, rule="required", level="R"))
+        if c.type in TYPE_LABELS:
+            checks.append(Check(**base, rule="parse", level="R", type_label=TYPE_LABELS[c.type]))
+        if feed.key and c.field == feed.key[0]:
+            key_expr = " || ' / ' || ".join(f'"n:{k}"' for k in feed.key)
+            checks.append(Check(**base, rule="unique", level="R", key_expr=key_expr))
+        for i, r in enumerate(c.rules):
+            chk = Check(**base, rule=r.rule, level=r.level, args=dict(r.args))
+            other = r.args.get("field")
+            if other:
+                chk.other_header = cols[other].header
+            if r.rule == "in_set":
+                chk.values = [_nfkc(v).upper() if c.type == "code" else _nfkc(v) for v in r.args["values"]]
+            elif r.rule in ("required_when", "empty_when", "present_iff"):
+                chk.equals = _nfkc(r.args["equals"])
+            elif r.rule == "in_ref":
+                match = dict(r.args.get("match") or {})
+                chk.param = f"ref_{c.field}_{i}"
+                params[chk.param] = refs.ref_keys(r.args["ref"], match, upper=c.type == "code")
+                parts = [f'"n:{c.field}"', *(f'"n:{f}"' for f in match.values())]
+                chk.key_expr = " || chr(31) || ".join(parts) if len(parts) > 1 else parts[0]
+                if match:
+                    chk.match_label = ", ".join(cols[f].header for f in match.values())
+            elif r.rule == "entity_type":
+                chk.param = f"ref_{c.field}_{i}"
+                params[chk.param] = refs.ref_keys("entity_types", upper=True)
+                chk.uscc_field = "uscc" if "uscc" in cols else None
+            elif r.rule == "known_in":
+                from msdw.contracts import feed as contract_of
+
+                target = contract_of(r.args["feed"])
+                chk.target_field = target.key[0] if len(target.key) == 1 else c.field
+            elif r.rule in ("le", "ge"):
+                ot = cols[other].type
+                lv, rv = f'"v:{c.field}"', f'"v:{other}"'
+                if {c.type, ot} == {"date", "timestamp"}:
+                    lv, rv = f"{lv}::date", f"{rv}::date"
+                chk.left, chk.right = lv, rv
+            checks.append(chk)
+    return checks, params
+
+
+def render(feed: Feed, present: dict[str, bool]) -> Statement:
+    """The statement for a file of ``feed`` whose present columns are ``present``."""
+    checks, params = plan_checks(feed, present)
+    cols = [dict(field=c.field, header=c.header, type=c.type, present=present[c.field]) for c in feed.columns]
+    template = _ENV.get_template("validate.sql.j2")
+    sql = template.render(
+        feed=feed,
+        cols=cols,
+        key=list(feed.key),
+        key_types={k: feed.column(k).type for k in feed.key},
+        pseudonyms=[p.field for p in feed.pseudonyms],
+        byte_fields=sorted({c.field for c in checks if c.rule in ("uscc_check", "ric_check")}),
+        r_checks=[c for c in checks if c.level == "R"],
+        w_checks=[c for c in checks if c.level == "W"],
+    )
+    return Statement(sql, params, any(c.rule == "ric_check" for c in checks), checks)

@@ -1,0 +1,132 @@
+-- Market entities (市场主体), SCD2 over entity type, industry, region and
+-- registration status. Versions come from the opening register (snapshot
+-- date) and every registration event (approved date); an event that leaves
+-- an attribute empty keeps its previous value. Several events of one entity
+-- on one day collapse into that day's last state.
+-- entity_key is the durable key (one per USCC, shared by all versions);
+-- entity_version_key identifies a version. Entity-level dates are repeated on
+-- every version; filter is_current for one row per entity.
+with snapshot as (
+    select
+        uscc,
+        snapshot_date as valid_from,
+        0 as source_order,
+        cast(null as text) as event_id,
+        cast(null as text) as event_type,
+        entity_type_code,
+        industry_code,
+        region_code,
+        registration_status as status,
+        established_date
+    from {{ ref('stg_registration__entity_snapshot') }}
+),
+
+events as (
+    select
+        uscc,
+        approved_date as valid_from,
+        1 as source_order,
+        event_id,
+        event_type,
+        entity_type_code,
+        industry_code,
+        region_code,
+        status_after_event as status,
+        established_date
+    from {{ ref('stg_registration__registration_events') }}
+    where uscc is not null
+),
+
+changes as (
+    select * from snapshot
+    union all
+    select * from events
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (partition by uscc order by valid_from, source_order, event_id) as change_seq
+    from changes
+),
+
+grouped as (
+    select
+        *,
+        count(entity_type_code) over by_seq as type_grp,
+        count(industry_code) over by_seq as industry_grp,
+        count(region_code) over by_seq as region_grp,
+        count(status) over by_seq as status_grp
+    from sequenced
+    window by_seq as (partition by uscc order by change_seq)
+),
+
+filled as (
+    select
+        uscc,
+        valid_from,
+        change_seq,
+        event_type,
+        max(entity_type_code) over (partition by uscc, type_grp) as entity_type_code,
+        max(industry_code) over (partition by uscc, industry_grp) as industry_code,
+        max(region_code) over (partition by uscc, region_grp) as region_code,
+        coalesce(max(status) over (partition by uscc, status_grp), '存续') as status,
+        row_number() over (partition by uscc, valid_from order by change_seq desc) as day_rank
+    from grouped
+),
+
+entity_dates as (
+    select
+        uscc,
+        min(established_date) as established_date,
+        max(case when event_type in ('注销', '简易注销') then valid_from end) as cancelled_date,
+        max(case when event_type = '吊销' then valid_from end) as revoked_date,
+        max(case when event_type = '迁出' then valid_from end) as moved_out_date,
+        max(case when event_type = '迁入' then valid_from end) as moved_in_date,
+        bool_or(source_order = 0) as in_opening_register
+    from changes
+    group by uscc
+),
+
+versions as (
+    select
+        uscc,
+        valid_from,
+        coalesce(
+            lead(valid_from) over (partition by uscc order by valid_from),
+            {{ end_of_time() }}
+        ) as valid_to,
+        entity_type_code,
+        industry_code,
+        region_code,
+        status
+    from filled
+    where day_rank = 1
+),
+
+final as (
+    select
+        {{ surrogate_key(['v.uscc', 'v.valid_from']) }} as entity_version_key,
+        {{ surrogate_key(['v.uscc']) }} as entity_key,
+        v.uscc,
+        v.entity_type_code,
+        {{ entity_category('v.uscc', 'v.entity_type_code') }} as entity_category,
+        v.industry_code,
+        {{ industry_section('v.industry_code') }} as industry_section,
+        v.region_code,
+        v.status as registration_status,
+        {{ is_active_stock('v.status') }} as is_active_stock,
+        d.established_date,
+        d.cancelled_date,
+        d.revoked_date,
+        d.moved_out_date,
+        d.moved_in_date,
+        d.in_opening_register,
+        v.valid_from,
+        v.valid_to,
+        v.valid_to = {{ end_of_time() }} as is_current
+    from versions as v
+    inner join entity_dates as d on v.uscc = d.uscc
+)
+
+select * from final

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One PostgreSQL server, two databases with their own owners:
+#
+#   ${AIRFLOW_DB_NAME:-airflow}  Airflow metadata (and the Celery result backend), owned by ${AIRFLOW_DB_USER:-airflow}
+#   ${MSDW_DB_NAME:-msdw}        the warehouse, owned by ${MSDW_DB_USER:-msdw}
+#
+# The postgres image runs this once, on the first start of an empty data
+# directory (/docker-entrypoint-initdb.d). It is idempotent, so an operator can
+# also run it by hand against any server (e.g. a managed PostgreSQL, see
+# docs/deployment.md) with the standard PG* variables pointing at an admin:
+#
+#   PGHOST=db.example PGUSER=admin POSTGRES_USER=admin AIRFLOW_DB_PASSWORD=... MSDW_DB_PASSWORD=... \
+#     bash docker/postgres-init/10-create-databases.sh
+#
+# Why the warehouse owner gets CREATEROLE: `msdw bootstrap` creates the five
+# NOLOGIN group roles (msdw_loader, msdw_transformer, msdw_bi, msdw_auditor,
+# msdw_pii_reader) and the jobs `SET ROLE` to them. On PostgreSQL 16+ a
+# CREATEROLE user only gets SET/INHERIT on roles it creates when
+# createrole_self_grant says so; we set that for the owner alone. The owner is
+# not a superuser and cannot touch the Airflow database.
+#
+# Passwords reach psql as variables and are quoted by format(%L): no password
+# is ever spliced into SQL text by the shell.
+set -euo pipefail
+
+: "${AIRFLOW_DB_PASSWORD:?AIRFLOW_DB_PASSWORD must be set (see .env.example)}"
+: "${MSDW_DB_PASSWORD:?MSDW_DB_PASSWORD must be set (see .env.example)}"
+
+psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \
+  --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_MAINTENANCE_DB:-postgres}" \
+  -v airflow_user="${AIRFLOW_DB_USER:-airflow}" \
+  -v airflow_password="${AIRFLOW_DB_PASSWORD}" \
+  -v airflow_db="${AIRFLOW_DB_NAME:-airflow}" \
+  -v msdw_user="${MSDW_DB_USER:-msdw}" \
+  -v msdw_password="${MSDW_DB_PASSWORD}" \
+  -v msdw_db="${MSDW_DB_NAME:-msdw}" <<'SQL'
+-- login roles (created once; a later run never resets a rotated password)
+select format('create role %I login password %L', :'airflow_user', :'airflow_password')
+ where not exists (select 1 from pg_roles where rolname = :'airflow_user') \gexec
+select format('create role %I login createrole password %L', :'msdw_user', :'msdw_password')
+ where not exists (select 1 from pg_roles where rolname = :'msdw_user') \gexec
+
+select current_setting('server_version_num')::int >= 160000 as pg16 \gset
+\if :pg16
+select format('alter role %I set createrole_self_grant = %L', :'msdw_user', 'set, inherit') \gexec
+\endif
+
+-- databases, each owned by its login role
+select format('create database %I owner %I encoding %L template template0', :'airflow_db', :'airflow_user', 'UTF8')
+ where not exists (select 1 from pg_database where datname = :'airflow_db') \gexec
+select format('create database %I owner %I encoding %L template template0', :'msdw_db', :'msdw_user', 'UTF8')
+ where not exists (select 1 from pg_database where datname = :'msdw_db') \gexec
+
+-- nobody else may connect: BI and auditor logins get CONNECT explicitly (docs/runbook.md)
+select format('revoke all on database %I from public', :'airflow_db') \gexec
+select format('revoke all on database %I from public', :'msdw_db') \gexec
+select format('grant all on database %I to %I', :'airflow_db', :'airflow_user') \gexec
+select format('grant all on database %I to %I', :'msdw_db', :'msdw_user') \gexec
+SQL
+
+echo "postgres-init: databases '${AIRFLOW_DB_NAME:-airflow}' (owner ${AIRFLOW_DB_USER:-airflow}) and '${MSDW_DB_NAME:-msdw}' (owner ${MSDW_DB_USER:-msdw}) ready"

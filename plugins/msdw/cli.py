@@ -223,6 +223,26 @@ def cmd_serve(a: argparse.Namespace) -> int:
         svc.stop()
 
 
+def cmd_waive(a: argparse.Namespace) -> int:
+    from msdw.ingest.loader import waive_delivery
+
+    waiver_id = waive_delivery(a.source, a.date, a.reason)
+    print(f"waiver {waiver_id}: {a.source} {a.date} accepted as never delivered ({a.reason})")
+    return 0
+
+
+def cmd_stop(a: argparse.Namespace) -> int:
+    from msdw import warehouse
+    from msdw.config import settings
+
+    s = settings()
+    if not s.embedded:
+        print("MSDW_WAREHOUSE_DSN is set: the warehouse is not the embedded one, nothing to stop")
+        return 0
+    print(f"embedded PostgreSQL in {s.pgdata}: " + ("stopped" if warehouse.stop_embedded() else "not running"))
+    return 0
+
+
 def cmd_dbt(a: argparse.Namespace) -> int:
     from msdw.dbt_runner import run_dbt
 
@@ -284,6 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="run Airflow's scheduler, dag-processor, triggerer and api-server here")
     sv.add_argument("--port", type=int, default=8080)
     sv.set_defaults(func=cmd_serve)
+
+    wv = sub.add_parser("waive", help="accept that a source will never deliver a business date (with a reason)")
+    wv.add_argument("--source", required=True)
+    wv.add_argument("--date", required=True, type=_date)
+    wv.add_argument("--reason", required=True)
+    wv.set_defaults(func=cmd_waive)
+
+    st = sub.add_parser("stop", help="stop the embedded PostgreSQL (it otherwise keeps running for the next command)")
+    st.set_defaults(func=cmd_stop)
 
     af = sub.add_parser("airflow", help="airflow CLI with the project's settings", add_help=False)
     af.add_argument("args", nargs=argparse.REMAINDER)

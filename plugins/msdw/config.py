@@ -13,6 +13,7 @@ production deployment differ only in environment, never in code.
 | MSDW_PII_HMAC_KEY | secret for keyed pseudonyms of personal data | embedded demo: generated once into ``$MSDW_HOME/secrets`` |
 | MSDW_ALERT_WEBHOOK_URL | webhook for alerts (optional) | unset: alerts go to the log |
 | MSDW_ALERT_EMAIL | e-mail recipient for alerts (optional; uses Airflow's SMTP connection) | unset |
+| MSDW_START_DATE / MSDW_END_DATE | first (go-live) / optional last business date the ingest DAGs schedule | ``2024-01-01`` / none |
 | MSDW_JURISDICTION | the jurisdiction's own GB/T 2260 code (total rows of the marts) | ``330106`` (西湖区, the district sample data) |
 """
 

@@ -42,6 +42,26 @@ def _embedded_server():
     return pgserver.get_server(s.pgdata, cleanup_mode=None)
 
 
+def stop_embedded(pgdata: Path | None = None) -> bool:
+    """Stop the embedded server of ``pgdata`` (default: this MSDW_HOME's), if it runs. True if it was stopped.
+
+    The embedded server outlives the commands that use it (``msdw stop``
+    ends it; tests call this at teardown so nothing keeps running after them).
+    """
+    pgdata = Path(pgdata or settings().pgdata)
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+    except Exception:  # noqa: BLE001 - already stopped / stale pid file
+        log.warning("could not stop the embedded PostgreSQL in %s", pgdata, exc_info=True)
+        return False
+    return True
+
+
 def _ensure_database(admin_uri: str, name: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
@@ -113,6 +133,44 @@ def connect(role: str | None = None, autocommit: bool = False, **kwargs) -> Iter
             if not autocommit:
                 conn.commit()
         yield conn
+    finally:
+        conn.close()
+
+
+# Advisory locks that keep each layer's build on one consistent state of its inputs
+# (two-key form: namespace, lock). Loads hold RAW shared for their transaction
+# (msdw.ingest loader_queries.sql lock_feed_day); a warehouse build holds RAW
+# exclusive, so dims and facts, built by separate statements, see the same raw
+# rows; the marts build holds WAREHOUSE shared while seeds, staging and
+# warehouse builds hold it exclusive. Always taken in the order RAW, WAREHOUSE.
+LOCK_NAMESPACE = 1836278903  # 'msdw' as an int4
+LOCK_RAW = 1
+LOCK_WAREHOUSE = 2
+BUILD_LOCKS = {
+    # what a dbt build of a layer must exclude: (lock, shared?)
+    "seed": [(LOCK_WAREHOUSE, False)],
+    "staging": [(LOCK_WAREHOUSE, False)],
+    "warehouse": [(LOCK_RAW, False), (LOCK_WAREHOUSE, False)],
+    "marts": [(LOCK_WAREHOUSE, True)],
+}
+
+
+@contextmanager
+def build_lock(layer: str) -> Iterator[None]:
+    """Hold the advisory locks of ``layer`` (BUILD_LOCKS) for the duration of the block.
+
+    A session-level lock on a connection of its own, so it spans the dbt
+    subprocess's many connections and transactions; released when the block
+    ends or the process dies (the server drops the session).
+    """
+    conn = psycopg.connect(dsn(), autocommit=True, application_name=f"msdw-build-lock-{layer}")
+    try:
+        for lock, shared in BUILD_LOCKS[layer]:
+            if shared:
+                conn.execute("select pg_advisory_lock_shared(%s, %s)", (LOCK_NAMESPACE, lock))
+            else:
+                conn.execute("select pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, lock))
+        yield
     finally:
         conn.close()
 

@@ -10,9 +10,10 @@ import psycopg
 import pytest
 from ingest_helpers import BD, VALID, csv_bytes, deliver, row
 
-from msdw.contracts import all_feeds, feed
+from msdw.contracts import STATEFUL_RULES, all_feeds, feed
 from msdw.errors import DeliveryRefused, FileRefused
 from msdw.ingest import load_day, load_feed, manifest_ready, verify_delivery
+from msdw.quality import GateFailed, run_gate
 
 
 @pytest.fixture
@@ -127,6 +128,16 @@ def test_each_rule_is_caught_with_its_reason(warehouse_env, landing, feed_name, 
         assert hits[0]["column"] == header and hits[0]["level"] == "R" and hits[0]["message"]
         assert raw_values[header] == (bad[field] or None)
         assert q(warehouse_env, f"select count(*) from raw.{feed_name}")[0][0] == 1
+    elif rule in STATEFUL_RULES:
+        # judged against the other feed's current state by the raw gate, never stored with the row
+        assert q(warehouse_env, f"select _warnings from raw.{feed_name} order by _line_no") == [([],), ([],)]
+        assert q(warehouse_env, f"select count(*) from quarantine.{feed_name}")[0][0] == 0
+        try:  # the registry is empty: both rows are unknown devices (two rows are no evidence against the bound)
+            result = run_gate(f"raw_{feed_name}", run_id="stateful", business_date=BD, data_docs=False)
+        except GateFailed as exc:
+            result = exc.result
+        [share] = [o for r in result.relations for o in r.outcomes if o.column == f"_w__{rule}__{field}"]
+        assert float(share.observed_value) == 1.0
     else:
         warned = q(warehouse_env, f"select _warnings from raw.{feed_name} where _line_no = 3")
         assert warned and f"{rule}:{field}" in warned[0][0], warned

@@ -92,7 +92,9 @@ def test_warning_share_and_duplicate_key_fail(history):
     assert "_w__uscc_check__uscc" in str(exc.value)
     got = _results(history, "r3")
     share = got["expect_column_mean_to_be_between:_w__uscc_check__uscc"]
-    assert share[0] is False and float(share[1]) == pytest.approx(0.2) and share[2]["max_value"] == 0.05
+    # 20 of 100 flagged: a true rate of 5 % gives more than 13 of 100 once in a thousand days or less
+    assert share[0] is False and float(share[1]) == pytest.approx(0.2) and share[2]["max_value"] == 0.13
+    assert share[3]["batch_rows"] == 100
     assert got["expect_column_values_to_be_unique:event_id"][0] is False
     assert got["expect_table_row_count_to_be_between"][0] is True
 
@@ -103,3 +105,24 @@ def test_new_feed_without_history_has_no_volume_bound(warehouse_env):
         conn.commit()
     result = run_gate("raw_registration_events", run_id="r4")  # newest business date by default
     assert result.success and result.business_date == DAY
+
+
+def test_one_flagged_row_of_a_tiny_day_is_not_a_failed_share(warehouse_env):
+    """Three annual-report-sized rows, one pilot credit code: 33 % flagged, yet no evidence of a 5 % breach.
+
+    (A feed without history: the volume bound does not apply, only the share is judged.)"""
+    history = warehouse_env
+    with psycopg.connect(history) as conn:
+        _load(conn, DAY, 3, flagged=1)
+        conn.commit()
+    run_gate("raw_registration_events", run_id="r5", business_date=DAY, data_docs=False)
+    got = _results(history, "r5")
+    share = got["expect_column_mean_to_be_between:_w__uscc_check__uscc"]
+    assert share[0] is True and share[2]["max_value"] == pytest.approx(2 / 3)
+    # ... but a tiny day flagged throughout is
+    later = DAY + timedelta(weeks=1)
+    with psycopg.connect(history) as conn:
+        _load(conn, later, 3, flagged=3)
+        conn.commit()
+    with pytest.raises(GateFailed, match="_w__uscc_check__uscc"):
+        run_gate("raw_registration_events", run_id="r6", business_date=later, data_docs=False)

@@ -68,3 +68,32 @@ def test_notify_posts_json_and_never_raises(monkeypatch):
     srv.server_close()
     monkeypatch.setenv("MSDW_ALERT_WEBHOOK_URL", f"http://127.0.0.1:{srv.server_port}/gone")
     assert notify("x", "y") == {"log": True, "webhook": False, "email": False}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 40, 333, 4999])
+@pytest.mark.parametrize("share", [0.02, 0.05, 0.10])
+def test_binomial_share_bound_is_the_exact_upper_quantile(n, share):
+    from math import exp, lgamma, log
+
+    from msdw.quality.gate import binomial_share_bound
+
+    alpha = 0.001
+    k = round(binomial_share_bound(n, share, alpha) * n)
+
+    def pmf(j: int) -> float:
+        return exp(lgamma(n + 1) - lgamma(j + 1) - lgamma(n - j + 1) + j * log(share) + (n - j) * log(1 - share))
+
+    def tail(k: int) -> float:  # P(X > k)
+        return sum(pmf(j) for j in range(k + 1, n + 1))
+
+    assert tail(k) <= alpha + 1e-12
+    assert k == 0 or tail(k - 1) > alpha
+
+
+def test_binomial_share_bound_tends_to_the_share():
+    from msdw.quality.gate import binomial_share_bound
+
+    assert binomial_share_bound(0, 0.05, 0.001) == 1.0
+    assert binomial_share_bound(1_000_000, 0.05, 0.001) == pytest.approx(0.05, abs=0.001)
+    # no jump where the exact computation hands over to the normal approximation
+    assert abs(binomial_share_bound(5000, 0.05, 0.001) - binomial_share_bound(5001, 0.05, 0.001)) < 0.001

@@ -110,7 +110,7 @@
         '全部' as breakdown_type,
         '全部' as breakdown_value
     from jsonb_object_keys(
-        to_jsonb(jsonb_populate_record(null::{{ relation }}, '{}'))
+        to_jsonb(jsonb_populate_record(null::{{ relation.include(database=false) }}, '{}'))
         - array['period_month', 'region_code', 'breakdown_type', 'breakdown_value', 'window_kind']
     ) as k (key)
 {%- endmacro %}

@@ -42,6 +42,15 @@ RULES: dict[str, set[str]] = {
     "known_in": {"feed"},
 }
 
+# Rules whose verdict depends on another feed's deliveries, not on the row
+# alone: a device is "known in the registry" only once the registry day that
+# carries it has been loaded. Storing such a verdict with the row would make
+# raw depend on the order days arrive in, so they are W only, never written
+# to raw._warnings, and evaluated against the current state instead: by the
+# raw gate (its share of the day's rows) and by the warehouse (an inferred
+# dimension member until the registry row arrives).
+STATEFUL_RULES = frozenset({"known_in"})
+
 # Order of the sources (and their DAGs)
 SOURCES = ("registration", "sampling", "equipment", "complaints")
 
@@ -59,6 +68,11 @@ class Rule:
     @property
     def name(self) -> str:
         return self.rule
+
+    @property
+    def stateful(self) -> bool:
+        """Judged against other feeds' current state, never stored with the row (see STATEFUL_RULES)."""
+        return self.rule in STATEFUL_RULES
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,9 @@ def _parse_feed(path: Path) -> Feed:
                     raise ContractError(f"{where}: column {c['field']}: unknown rule {name!r}")
                 if level not in LEVELS:
                     raise ContractError(f"{where}: column {c['field']}: rule {name}: level must be R or W")
+                if name in STATEFUL_RULES and level != "W":
+                    raise ContractError(f"{where}: column {c['field']}: rule {name} depends on other deliveries "
+                                        "and can only be a W rule (a refusal would depend on the load order)")
                 unknown = set(r) - RULES[name]
                 if unknown:
                     raise ContractError(f"{where}: column {c['field']}: rule {name}: unknown args {sorted(unknown)}")

@@ -9,7 +9,9 @@ refused before anything is opened).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +50,7 @@ class Manifest:
     business_date: date
     files: tuple[ManifestFile, ...]
     uri: str
+    sha256: str = ""
 
     def entry(self, feed: str) -> ManifestFile | None:
         for f in self.files:
@@ -96,7 +99,8 @@ def read_manifest(landing: str, source: str, business_date: date) -> Manifest:
         raise DeliveryRefused(f"{uri}: no manifest — the delivery is not complete", [f"{MANIFEST}: missing"])
     try:
         with fs.open(f"{day}/{MANIFEST}", "rb") as fh:
-            doc = json.loads(fh.read().decode("utf-8-sig"))
+            data = fh.read()
+        doc = json.loads(data.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DeliveryRefused(f"{uri}: manifest is not valid JSON ({exc})", [f"{MANIFEST}: invalid JSON"]) from exc
     problems: list[str] = []
@@ -142,7 +146,7 @@ def read_manifest(landing: str, source: str, business_date: date) -> Manifest:
         files.append(ManifestFile(name, rows, sha.lower()))
     if problems:
         raise DeliveryRefused(f"{uri}: manifest refused: " + "; ".join(problems), problems)
-    return Manifest(source, business_date, tuple(files), uri)
+    return Manifest(source, business_date, tuple(files), uri, hashlib.sha256(data).hexdigest())
 
 
 @contextmanager
@@ -154,8 +158,29 @@ def open_file(landing: str, source: str, business_date: date, name: str) -> Iter
         raise FileRefused(f"{name}: path outside the delivery directory refused", file=name, rule="path")
     if not fs.exists(path):
         raise FileRefused(f"{display_uri(fs, path)}: listed in the manifest but not delivered", file=name, rule="missing_file")
+    _refuse_links(fs, day, path, name)
     with fs.open(path, "rb") as fh:
         yield fh
+
+
+def _refuse_links(fs: fsspec.AbstractFileSystem, day: str, path: str, name: str) -> None:
+    """A delivered file must be a regular file of the day directory, not a link to anywhere else.
+
+    Whoever can write the landing zone could otherwise make the loader read
+    (and load into raw) any file the worker can read. Object stores have no
+    links; on a local or mounted filesystem the resolved path must stay in
+    the resolved day directory (the landing root itself may be a mount or a
+    link: only what is below the day directory is judged).
+    """
+    info = fs.info(path)
+    if info.get("islink") or info.get("type") not in (None, "file"):
+        raise FileRefused(f"{display_uri(fs, path)}: is a {'link' if info.get('islink') else info.get('type')}, "
+                          "not a regular delivered file (refused)", file=name, rule="path")
+    if getattr(fs, "local_file", False):
+        real_day, real = os.path.realpath(day), os.path.realpath(path)
+        if os.path.dirname(real) != real_day:
+            raise FileRefused(f"{display_uri(fs, path)}: resolves outside its delivery directory (refused)",
+                              file=name, rule="path")
 
 
 def feed_of(source: str, feed_name: str) -> Feed:

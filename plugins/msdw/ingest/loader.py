@@ -480,7 +480,41 @@ def verify_delivery(
                            message=f"delivery refused: {msg}", started_at=started_at, sha256=e.sha256,
                            file_format=e.file_format, **audit_ids)
         raise DeliveryRefused(f"{manifest.uri}: delivery of {source} {business_date} refused: " + "; ".join(lines), lines)
+    try:
+        with _connect(conninfo) as conn:
+            conn.execute(_q("insert_delivery"), dict(
+                source=source, business_date=business_date, manifest_uri=manifest.uri, manifest_sha256=manifest.sha256,
+                files=len(manifest.files), rows_declared=sum(e.rows for e in manifest.files), **audit_ids))
+            conn.commit()
+    except psycopg.OperationalError as exc:
+        raise TransientError(f"{manifest.uri}: cannot record the verified delivery: {exc}") from exc
     return manifest
+
+
+def waive_delivery(source: str, business_date: date, reason: str, *, conninfo: str | None = None) -> int:
+    """Record that ``source`` will never deliver ``business_date`` (audit.delivery_waivers).
+
+    The marts gate's completeness check then accepts the missing day; the
+    waiver, its reason and who gave it stay in the audit. Refused when the
+    day was in fact delivered (there is nothing to waive).
+    """
+    from msdw.contracts import SOURCES
+
+    if source not in SOURCES:
+        raise PermanentError(f"unknown source {source!r} (sources: {', '.join(SOURCES)})")
+    if not reason or not reason.strip():
+        raise PermanentError("a waiver needs a reason")
+    with psycopg.connect(conninfo or warehouse.dsn()) as conn:
+        delivered = conn.execute("select count(*) from audit.deliveries where source = %s and business_date = %s",
+                                 (source, business_date)).fetchone()[0]
+        if delivered:
+            raise PermanentError(f"{source} {business_date} was delivered ({delivered} verified delivery record(s)): "
+                                 "nothing to waive")
+        waiver_id, who = conn.execute(_q("insert_waiver"), dict(source=source, business_date=business_date,
+                                                                reason=reason.strip())).fetchone()
+        conn.commit()
+    log.info("waiver %s: %s %s never delivered (%s), by %s", waiver_id, source, business_date, reason, who)
+    return int(waiver_id)
 
 
 def load_order(source: str, feeds: list[str]) -> list[str]:

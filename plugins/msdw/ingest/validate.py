@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from msdw.contracts import Feed
+from msdw.contracts import STATEFUL_RULES, Feed
 from msdw.ingest import refs
 
 TYPE_LABELS = {
@@ -69,7 +69,6 @@ class Check:
     other_header: str | None = None
     match_label: str | None = None
     uscc_field: str | None = None
-    target_field: str | None = None
     left: str | None = None
     right: str | None = None
     type_label: str | None = None
@@ -122,11 +121,6 @@ def plan_checks(feed: Feed, present: dict[str, bool]) -> tuple[list[Check], dict
                 chk.param = f"ref_{c.field}_{i}"
                 params[chk.param] = refs.ref_keys("entity_types", upper=True)
                 chk.uscc_field = "uscc" if "uscc" in cols else None
-            elif r.rule == "known_in":
-                from msdw.contracts import feed as contract_of
-
-                target = contract_of(r.args["feed"])
-                chk.target_field = target.key[0] if len(target.key) == 1 else c.field
             elif r.rule in ("le", "ge"):
                 ot = cols[other].type
                 lv, rv = f'"v:{c.field}"', f'"v:{other}"'
@@ -150,6 +144,7 @@ def render(feed: Feed, present: dict[str, bool]) -> Statement:
         pseudonyms=[p.field for p in feed.pseudonyms],
         byte_fields=sorted({c.field for c in checks if c.rule in ("uscc_check", "ric_check")}),
         r_checks=[c for c in checks if c.level == "R"],
-        w_checks=[c for c in checks if c.level == "W"],
+        # stateful W rules (msdw.contracts.STATEFUL_RULES) are not the loader's: the raw gate judges them
+        w_checks=[c for c in checks if c.level == "W" and c.rule not in STATEFUL_RULES],
     )
     return Statement(sql, params, any(c.rule == "ric_check" for c in checks), checks)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import (
     DAG,
@@ -39,9 +40,14 @@ from msdw.orchestration.callbacks import on_failure, on_publication_late_or_fail
 
 TZ = "Asia/Shanghai"
 OWNER = "msdw-data-engineering"
-START_DATE = datetime.fromisoformat(os.environ.get("MSDW_START_DATE", "2024-01-01")).replace(
-    tzinfo=__import__("zoneinfo").ZoneInfo(TZ)
-)
+_TZINFO = ZoneInfo(TZ)
+# First business date the ingest DAGs catch up from (go-live), and optionally
+# the last one they schedule (a decommissioned feed, a bounded backfill
+# environment, the scheduler test). Airflow compares end_date with a run's
+# data-interval start, i.e. the business date's midnight.
+START_DATE = datetime.fromisoformat(os.environ.get("MSDW_START_DATE", "2024-01-01")).replace(tzinfo=_TZINFO)
+END_DATE = (datetime.fromisoformat(os.environ["MSDW_END_DATE"]).replace(tzinfo=_TZINFO)
+            if os.environ.get("MSDW_END_DATE") else None)
 # How long a day's delivery may be late before the sensor fails loudly (hours).
 MANIFEST_TIMEOUT_H = float(os.environ.get("MSDW_MANIFEST_TIMEOUT_HOURS", "12"))
 MANIFEST_POKE_S = float(os.environ.get("MSDW_MANIFEST_POKE_SECONDS", "300"))
@@ -90,6 +96,7 @@ def build_ingest_dag(source: str) -> DAG:
         # before the day's extract can exist)
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone=TZ),
         start_date=START_DATE,
+        end_date=END_DATE,
         catchup=True,
         max_active_runs=1,  # days load in order: a re-delivery never races an earlier day
         default_args=default_args(),
@@ -121,7 +128,7 @@ def build_ingest_dag(source: str) -> DAG:
         @task(task_id="verify_delivery", pool=WAREHOUSE_POOL)
         def verify_delivery(dates: list[str]) -> dict:
             ctx = get_current_context()
-            return tasks.verify(source, _dates(dates), tasks.landing_of(ctx["params"]))
+            return tasks.verify(source, _dates(dates), tasks.landing_of(ctx["params"]), ctx["dag"].dag_id, ctx["run_id"])
 
         dates = wait_for_manifest()
         verified = verify_delivery(dates)
@@ -176,15 +183,16 @@ def build_transform_dag() -> DAG:
 
         @task(task_id="dbt_seed", pool=WAREHOUSE_POOL)
         def dbt_seed():
-            tasks.dbt(["seed"], tasks.run_label(get_current_context()))
+            tasks.dbt(["seed"], tasks.run_label(get_current_context()), "seed")
 
         @task(task_id="dbt_build_staging", pool=WAREHOUSE_POOL)
         def dbt_build_staging():
-            tasks.dbt(["build", "--select", "staging"], tasks.run_label(get_current_context()))
+            tasks.dbt(["build", "--select", "staging"], tasks.run_label(get_current_context()), "staging")
 
         @task(task_id="dbt_build_warehouse", pool=WAREHOUSE_POOL)
         def dbt_build_warehouse():
-            tasks.dbt(["build", "--select", "intermediate", "warehouse"], tasks.run_label(get_current_context()))
+            tasks.dbt(["build", "--select", "intermediate", "warehouse"], tasks.run_label(get_current_context()),
+                      "warehouse")
 
         @task(task_id="gate_warehouse", pool=WAREHOUSE_POOL, outlets=[WAREHOUSE_ASSET])
         def gate_warehouse():
@@ -213,9 +221,13 @@ def build_marts_dag() -> DAG:
         on_failure_callback=on_publication_late_or_failed,
     ) as dag:
 
+        @task(task_id="require_validated_warehouse")
+        def require_validated_warehouse():
+            return tasks.require_validated_warehouse()
+
         @task(task_id="dbt_build_marts", pool=WAREHOUSE_POOL)
         def dbt_build_marts():
-            tasks.dbt(["build", "--select", "marts"], tasks.run_label(get_current_context()))
+            tasks.dbt(["build", "--select", "marts"], tasks.run_label(get_current_context()), "marts")
 
         @task(task_id="gate_marts", pool=WAREHOUSE_POOL)
         def gate_marts():
@@ -231,7 +243,7 @@ def build_marts_dag() -> DAG:
         def quality_report():
             return tasks.report(None)
 
-        dbt_build_marts() >> gate_marts() >> publish_marts() >> quality_report()
+        require_validated_warehouse() >> dbt_build_marts() >> gate_marts() >> publish_marts() >> quality_report()
     return dag
 
 

@@ -50,16 +50,32 @@ class Services:
         return {name: p.poll() is None for name, p in self.procs.items()}
 
     def stop(self, timeout: float = 30) -> None:
+        """SIGTERM every component's process group, SIGKILL what is left after ``timeout``.
+
+        Each component leads its own process group (``start_new_session``), so
+        its children (task supervisors, the log server on port 8793) stop with
+        it: an orphaned log server would keep the port and make the next
+        dag-processor/triggerer exit at start.
+        """
         for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
         deadline = time.time() + timeout
         for p in self.procs.values():
             try:
                 p.wait(max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
-                p.kill()
+                pass
+        for p in self.procs.values():
+            _signal_group(p, signal.SIGKILL)  # children that outlived their leader, and any leader still up
+            if p.poll() is None:
                 p.wait()
+
+
+def _signal_group(p: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(p.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def service_environ(port: int) -> dict[str, str]:
@@ -110,6 +126,7 @@ def start(port: int | None = None, wait_s: float = 180) -> Services:
 def _wait_healthy(svc: Services, wait_s: float) -> None:
     deadline = time.time() + wait_s
     last = None
+    healthy_since = None
     while time.time() < deadline:
         dead = [n for n, ok in svc.alive().items() if not ok]
         if dead:
@@ -119,7 +136,11 @@ def _wait_healthy(svc: Services, wait_s: float) -> None:
             with urllib.request.urlopen(f"{svc.base_url}/api/v2/monitor/health", timeout=5) as r:
                 body = json.loads(r.read())
                 if body.get("scheduler", {}).get("status") == "healthy":
-                    return
+                    # and every component still up a few seconds later (a dag-processor or
+                    # triggerer that cannot start exits right after its banner)
+                    healthy_since = healthy_since or time.time()
+                    if time.time() - healthy_since >= 5:
+                        return
                 last = body
         except Exception as exc:  # noqa: BLE001 - not up yet
             last = exc

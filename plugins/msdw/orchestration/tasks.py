@@ -99,12 +99,13 @@ def manifests_missing(source: str, dates: list[date], landing: str) -> list[date
 
 
 @permanent_errors_fail_fast
-def verify(source: str, dates: list[date], landing: str) -> dict[str, Any]:
+def verify(source: str, dates: list[date], landing: str, dag_id: str | None = None,
+           run_id: str | None = None) -> dict[str, Any]:
     from msdw.ingest import verify_delivery
 
     checked = {}
     for d in dates:
-        m = verify_delivery(landing, source, d)
+        m = verify_delivery(landing, source, d, airflow_dag_id=dag_id, airflow_run_id=run_id)
         checked[d.isoformat()] = len(getattr(m, "files", []) or [])
     return checked
 
@@ -159,19 +160,52 @@ def gate(suite: str, run_id: str, airflow_run_id: str, business_date: date | Non
 
 
 @permanent_errors_fail_fast
-def dbt(args: list[str], run_id: str) -> None:
-    """One dbt invocation for a layer.
+def dbt(args: list[str], run_id: str, layer: str) -> None:
+    """One dbt invocation for a layer, under that layer's build lock (msdw.warehouse.BUILD_LOCKS).
 
+    The transform and marts DAGs and the ingest DAGs may run at the same time
+    on the scheduler: the lock makes a warehouse build wait for the loads in
+    flight and keeps new loads out until it is done (dims and facts are built
+    from one state of raw), and a marts build out of a half-rebuilt warehouse.
     Each DAG gets its own dbt target directory under ``$MSDW_HOME/dbt/<dag_id>``:
-    the transform and marts DAGs may run at the same time, and dbt's
-    ``target/`` (partial-parse state, run results) is not safe to share.
+    dbt's ``target/`` (partial-parse state, run results) is not safe to share.
     """
+    from msdw import warehouse
     from msdw.config import settings
     from msdw.dbt_runner import run_dbt
 
     s = settings()
     target = s.home / "dbt" / run_id.split("/", 1)[0]
-    run_dbt(args, vars={"jurisdiction": s.jurisdiction, "msdw_run_id": run_id}, target_path=target)
+    with warehouse.build_lock(layer):
+        run_dbt(args, vars={"jurisdiction": s.jurisdiction, "msdw_run_id": run_id}, target_path=target)
+
+
+@permanent_errors_fail_fast
+def require_validated_warehouse() -> str:
+    """The marts are built only from a warehouse whose latest build passed its gate.
+
+    Never built (a new deployment whose month-close trigger fires before the
+    first transform): nothing to publish, the run is skipped. Latest warehouse
+    gate failed: the run fails, naming that run — publishing from an
+    unvalidated warehouse is exactly what the gate exists to prevent.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from msdw import warehouse
+    from msdw.errors import PermanentError
+    from msdw.quality.queries import query
+
+    with warehouse.connect() as conn:
+        row = None
+        if conn.execute("select to_regclass('audit.quality_runs')").fetchone()[0] is not None:
+            row = conn.execute(query("latest_warehouse_gate")).fetchone()
+    if row is None:
+        raise AirflowSkipException("the warehouse has not been built and validated yet: nothing to publish")
+    run_id, success, finished = row
+    if not success:
+        raise PermanentError(f"the latest warehouse gate ({run_id}, {finished:%Y-%m-%d %H:%M}) failed: "
+                             "the marts are not rebuilt from an unvalidated warehouse; fix and re-run transform_warehouse")
+    return run_id
 
 
 @permanent_errors_fail_fast

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import statistics
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -29,6 +30,7 @@ from psycopg import sql
 
 from msdw import warehouse
 from msdw.config import settings
+from msdw.contracts import STATEFUL_RULES, Feed
 from msdw.contracts import feed as feed_contract
 from msdw.errors import ConfigurationError, PermanentError
 from msdw.quality import audit
@@ -137,7 +139,36 @@ class GateResult:
 # --- parameters --------------------------------------------------------------------------
 
 
-def _raw_parameters(feed_name: str, business_date: date, conn: psycopg.Connection) -> dict[str, Any]:
+def binomial_share_bound(n: int, share: float, alpha: float) -> float:
+    """The largest share of ``n`` rows a process flagging ``share`` of its rows exceeds with probability ≤ ``alpha``.
+
+    A bound on a share is meaningless for a handful of rows (one pilot credit
+    code among three annual reports is 33 %): the gate allows what a true rate
+    of ``share`` produces except with probability ``alpha`` (exact binomial
+    upper quantile; normal approximation above 5 000 rows, where it is exact
+    to well under a row). For large ``n`` the bound tends to ``share``.
+    """
+    if n <= 0 or share >= 1:
+        return 1.0
+    if share <= 0:
+        return 0.0
+    if n > 5000:
+        z = statistics.NormalDist().inv_cdf(1 - alpha)
+        return min(1.0, share + z * math.sqrt(share * (1 - share) / n) + 1 / n)
+    # smallest k with P(X > k) <= alpha, X ~ Binomial(n, share)
+    q = 1 - share
+    term = q ** n  # P(X = 0)
+    cdf = term
+    k = 0
+    while 1 - cdf > alpha and k < n:
+        term *= (n - k) / (k + 1) * share / q
+        k += 1
+        cdf += term
+    return k / n
+
+
+def _raw_parameters(feed_name: str, business_date: date, conn: psycopg.Connection,
+                    date_from: date | None = None) -> dict[str, Any]:
     """Bounds of a raw suite: thresholds.yml plus the row-count baseline from audit.load_files."""
     t = thresholds()["raw"]
     rc = t["row_count"]
@@ -154,8 +185,13 @@ def _raw_parameters(feed_name: str, business_date: date, conn: psycopg.Connectio
         params["row_count_max"] = None
     params["required_not_null_mostly"] = 1.0 - float(t["required_null_share_max"])
     shares = t["warning_share_max"]
+    alpha = float(t["warning_share_alpha"])
+    n_rows = conn.execute(query("batch_rows"), {"feed": feed_name, "date_from": date_from or business_date,
+                                                "business_date": business_date}).fetchone()[0]
+    params["batch_rows"] = int(n_rows or 0)
     for rule, fld in warning_rules(feed_contract(feed_name)):
-        params[warning_parameter(rule, fld)] = float(shares.get(f"{rule}:{fld}", shares["default"]))
+        share = float(shares.get(f"{rule}:{fld}", shares["default"]))
+        params[warning_parameter(rule, fld)] = binomial_share_bound(params["batch_rows"], share, alpha)
     return params
 
 
@@ -239,8 +275,12 @@ def _raw_asset_query(spec: SuiteSpec, business_date: date, date_from: date | Non
     cols += [sql.Identifier(c.field) for c in f.columns if not c.pii]
     cols += [sql.Identifier(p.field) for p in f.pseudonyms]
     for rule, fld in warning_rules(f):
-        cols.append(sql.SQL("({flag} = any(_warnings))::int as {name}").format(
-            flag=sql.Literal(f"{rule}:{fld}"), name=sql.Identifier(warning_flag_column(rule, fld))))
+        name = sql.Identifier(warning_flag_column(rule, fld))
+        if rule in STATEFUL_RULES:
+            cols.append(sql.SQL("{flag}::int as {name}").format(flag=_stateful_flag(f, rule, fld), name=name))
+        else:
+            cols.append(sql.SQL("({flag} = any(_warnings))::int as {name}").format(
+                flag=sql.Literal(f"{rule}:{fld}"), name=name))
     if date_from is None or date_from == business_date:
         where = sql.SQL("_business_date = {d}").format(d=sql.Literal(business_date))
     else:
@@ -248,6 +288,22 @@ def _raw_asset_query(spec: SuiteSpec, business_date: date, date_from: date | Non
     q = sql.SQL("select {cols} from {table} where {where}").format(
         cols=sql.SQL(", ").join(cols), table=sql.Identifier("raw", f.name), where=where)
     return q.as_string(None)
+
+
+def _stateful_flag(f: Feed, rule: str, fld: str) -> sql.Composable:
+    """A stateful W rule (msdw.contracts.STATEFUL_RULES) judged now, against the other feed's raw rows.
+
+    ``known_in``: the value is not (yet) a key of ``raw.<feed>`` (the target's
+    key column if it has a single one, else the same field name).
+    """
+    if rule != "known_in":  # pragma: no cover - the vocabulary has one stateful rule
+        raise ConfigurationError(f"no gate-time evaluation for stateful rule {rule!r}")
+    args = next(r.args for c in f.columns if c.field == fld for r in c.rules if r.rule == rule)
+    target = feed_contract(args["feed"])
+    target_field = target.key[0] if len(target.key) == 1 else fld
+    col = sql.Identifier("raw", f.name, fld)  # qualified: the subquery's own columns would shadow it
+    return sql.SQL("({col} is not null and not exists (select 1 from {target} k where k.{tf} = {col}))").format(
+        col=col, target=sql.Identifier("raw", target.name), tf=sql.Identifier(target_field))
 
 
 def _range_expectations(expectations: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -346,7 +402,7 @@ def _targets(gate: str, business_date: date | None, month: date | None, conn: ps
             business_date = conn.execute(query("latest_business_date"), {"feed": spec.table}).fetchone()[0]
             if business_date is None:
                 raise ConfigurationError(f"gate {gate}: no business date given and no load of {spec.table} in audit.load_files")
-        params = _raw_parameters(spec.table, business_date, conn)
+        params = _raw_parameters(spec.table, business_date, conn, date_from)
         if date_from is not None and date_from != business_date:
             params.update(row_count_min=0, row_count_max=None, range_from=str(date_from))
         return business_date, [(spec, "query", _raw_asset_query(spec, business_date, date_from), params)]
@@ -396,7 +452,8 @@ def run_gate(
         gx_suite = ctx.suites.add(gx.ExpectationSuite(name=spec.name, expectations=expectations,
                                                       meta={"msdw": spec.meta.get("msdw", {})}))
         vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=bd, suite=gx_suite)))
-        metas.append((spec, suite_params, {k: v for k, v in params.items() if k.startswith("baseline_")}))
+        metas.append((spec, suite_params, {k: v for k, v in params.items()
+                                           if k.startswith("baseline_") or k == "batch_rows"}))
     actions = []
     if data_docs:
         from great_expectations.checkpoint import UpdateDataDocsAction

@@ -74,6 +74,8 @@ def quality_data(month: date) -> dict[str, Any]:
         failures = _rows(conn, "failed_results", {"run_ids": failed_ids}) if failed_ids else []
         pubs = _rows(conn, "publications", p)
         held = _rows(conn, "held_back", p)
+        days = _rows(conn, "delivery_days", p)
+    missing = [d for d in days if not d["deliveries"]]
     by_run: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for f in failures:
         by_run[f["quality_run_id"]].append(f)
@@ -88,6 +90,9 @@ def quality_data(month: date) -> dict[str, Any]:
         "gate_failed": len(failed_ids),
         "publications": len(pubs),
         "held_back": len(held),
+        "days_delivered": sum(1 for d in days if d["deliveries"]),
+        "days_missing": sum(1 for d in missing if not d["waiver"]),
+        "days_waived": sum(1 for d in missing if d["waiver"]),
     }
     per_source: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in loads:
@@ -100,6 +105,7 @@ def quality_data(month: date) -> dict[str, Any]:
         "per_source": {k: dict(v) for k, v in per_source.items()},
         "loads": loads, "quarantine": quarantine, "warnings": warnings,
         "runs": runs, "failures": dict(by_run), "publications": pubs, "held_back": held,
+        "missing_days": missing,
     }
 
 

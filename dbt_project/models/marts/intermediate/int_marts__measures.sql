@@ -22,8 +22,8 @@
 
 with long as (
     {%- for model, domain, kind in measure_models %}
-    {{ unpivot_measures(ref(model), domain, kind) }}
-    {% if not loop.last %}union all{% endif %}
+        {{ unpivot_measures(ref(model), domain, kind) }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -31,8 +31,8 @@ with long as (
 -- event at all in the loaded months (e.g. no 变更 yet) still reports 0
 declared as (
     {%- for model, domain, kind in measure_models %}
-    {{ declared_measures(ref(model), domain, kind) }}
-    {% if not loop.last %}union all{% endif %}
+        {{ declared_measures(ref(model), domain, kind) }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 

@@ -3,8 +3,11 @@
 -- psycopg.sql.Identifier, never by string formatting.
 
 -- name: lock_feed_day
--- Serialises loads of the same feed and business date (two DAG runs, a manual re-run).
-select pg_advisory_xact_lock(hashtext('msdw.ingest:' || %(feed)s), (%(business_date)s::date - date '2000-01-01'));
+-- Serialises loads of the same feed and business date (two DAG runs, a manual re-run),
+-- and waits while a warehouse build reads raw (msdw.warehouse.BUILD_LOCKS: namespace
+-- 'msdw' = 1836278903, lock RAW = 1, held shared by every load).
+select pg_advisory_xact_lock_shared(1836278903, 1),
+       pg_advisory_xact_lock(hashtext('msdw.ingest:' || %(feed)s), (%(business_date)s::date - date '2000-01-01'));
 
 -- name: current_load
 -- The load whose rows are in raw/quarantine for this feed and day (noops change nothing).
@@ -38,3 +41,16 @@ create temp table _ric_loc (code text not null, y0 integer not null, y1 integer 
 
 -- name: ric_regions_index
 create index on pg_temp._ric_loc (code);
+
+-- name: insert_delivery
+-- A day's delivery of a source passed verification (manifest structure, every file's rows and sha256).
+insert into audit.deliveries (source, business_date, manifest_uri, manifest_sha256, files, rows_declared,
+                              airflow_dag_id, airflow_run_id)
+values (%(source)s, %(business_date)s, %(manifest_uri)s, %(manifest_sha256)s, %(files)s, %(rows_declared)s,
+        %(airflow_dag_id)s, %(airflow_run_id)s);
+
+-- name: insert_waiver
+-- An operator accepts that a source's business date will never be delivered (runs as the operator's login).
+insert into audit.delivery_waivers (source, business_date, reason)
+values (%(source)s, %(business_date)s, %(reason)s)
+returning waiver_id, waived_by;

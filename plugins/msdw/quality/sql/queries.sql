@@ -20,6 +20,18 @@ select count(*) as n_days,
        percentile_cont(0.5) within group (order by rows_loaded) as median_rows
 from days;
 
+-- name: batch_rows
+-- Rows of a raw gate's batch (the current load of each day in the range).
+with days as (
+  select distinct on (business_date) business_date, rows_loaded
+  from audit.load_files
+  where feed = %(feed)s
+    and status in ('loaded', 'replaced')
+    and business_date between %(date_from)s::date and %(business_date)s::date
+  order by business_date, load_id desc
+)
+select coalesce(sum(rows_loaded), 0) from days;
+
 -- name: latest_business_date
 -- The newest delivery day of a feed (a raw gate called without a date checks it).
 select max(business_date) from audit.load_files
@@ -87,3 +99,12 @@ order by relation, quality_run_id desc;
 
 -- name: relation_exists
 select to_regclass(%(relation)s) is not null;
+
+-- name: latest_warehouse_gate
+-- The newest run of the warehouse gate: the marts are only built from a
+-- warehouse whose latest build passed it.
+select run_id, bool_and(success) as success, max(finished_at) as finished_at
+from audit.quality_runs
+where gate = 'warehouse'
+  and run_id = (select run_id from audit.quality_runs where gate = 'warehouse' order by quality_run_id desc limit 1)
+group by run_id;

@@ -97,3 +97,25 @@ from marts.indicator_monthly
 where period_month = %(month_start)s and region_code = %(jurisdiction)s
   and breakdown_type = '全部' and breakdown_value = '全部'
 order by indicator_code;
+
+-- name: delivery_days
+-- Per source and business day of the month: verified deliveries, waivers, or nothing.
+-- Only days from the source's first delivery on (before it, nothing was expected yet),
+-- up to its last delivery (later days are still to come, or late: see the sensor alerts).
+with span as (
+  select source, greatest(min(business_date), %(month_start)s::date) as d0,
+         least(max(business_date), %(month_end)s::date - 1) as d1
+  from audit.deliveries group by source
+), days as (
+  select s.source, d::date as business_date
+  from span s cross join lateral generate_series(s.d0, s.d1, interval '1 day') as d
+  where s.d0 <= s.d1
+)
+select d.source, d.business_date,
+       (select count(*) from audit.deliveries x where x.source = d.source and x.business_date = d.business_date)
+         as deliveries,
+       (select string_agg(w.reason || '（' || w.waived_by || '，' || to_char(w.waived_at, 'YYYY-MM-DD') || '）', '；'
+                          order by w.waiver_id)
+          from audit.delivery_waivers w where w.source = d.source and w.business_date = d.business_date) as waiver
+from days d
+order by d.source, d.business_date;

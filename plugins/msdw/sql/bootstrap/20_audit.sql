@@ -43,3 +43,48 @@ create trigger load_files_append_only before update or delete on audit.load_file
 grant usage on schema audit to msdw_loader;
 grant select, insert on audit.load_files to msdw_loader;
 grant select on audit.load_files to msdw_transformer, msdw_auditor;
+
+-- One row per verified delivery (a source's manifest for one business date,
+-- every file matching its rows and sha256), appended by the loader's
+-- verify step before anything of the day is loaded. A day whose manifest
+-- lists no file (no events anywhere) is still a delivery: this table, not
+-- load_files, is what the completeness check of the marts gate reads.
+create table if not exists audit.deliveries (
+  delivery_id        bigint generated always as identity primary key,
+  source             text not null,
+  business_date      date not null,
+  manifest_uri       text not null,
+  manifest_sha256    text not null,
+  files              integer not null,
+  rows_declared      bigint not null,
+  verified_at        timestamptz not null default clock_timestamp(),
+  airflow_dag_id     text,
+  airflow_run_id     text
+);
+create index if not exists deliveries_source_day on audit.deliveries (source, business_date);
+comment on table audit.deliveries is '到货记录 — one row per verified daily delivery (manifest + files) of a source; append-only';
+
+-- An operator's statement that a business date of a source will never be
+-- delivered (a source-system outage, a day the bureau did not work): the
+-- completeness check accepts the day, and the quality report lists the
+-- waiver with its reason. Written with `msdw waive`, never by the pipeline.
+create table if not exists audit.delivery_waivers (
+  waiver_id          bigint generated always as identity primary key,
+  source             text not null,
+  business_date      date not null,
+  reason             text not null check (length(btrim(reason)) > 0),
+  waived_by          text not null default current_user,
+  waived_at          timestamptz not null default clock_timestamp()
+);
+comment on table audit.delivery_waivers is '缺失到货豁免 — a business date of a source accepted as never delivered, with the reason; append-only';
+
+drop trigger if exists deliveries_append_only on audit.deliveries;
+create trigger deliveries_append_only before update or delete on audit.deliveries
+  for each row execute function audit.refuse_change();
+drop trigger if exists delivery_waivers_append_only on audit.delivery_waivers;
+create trigger delivery_waivers_append_only before update or delete on audit.delivery_waivers
+  for each row execute function audit.refuse_change();
+
+-- the loader appends (it never needs to read the table back)
+grant insert on audit.deliveries to msdw_loader;
+grant select on audit.deliveries, audit.delivery_waivers to msdw_transformer, msdw_auditor;

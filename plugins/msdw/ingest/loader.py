@@ -418,7 +418,8 @@ def _load_in_transaction(
     result.phases["delete_previous"] = round(time.perf_counter() - t_copy - result.phases["read_copy"], 3)
     params = dict(stmt.params, load_id=load_id, business_date=d, source_file=entry.name)
     t_val = time.perf_counter()
-    loaded, quarantined, warned, q_by_rule, w_by_rule = cur.execute(stmt.sql, params, prepare=False).fetchone()
+    loaded, quarantined, warned, r_counts, w_counts = cur.execute(stmt.sql, params, prepare=False).fetchone()
+    q_by_rule, w_by_rule = stmt.counts_by_rule(r_counts, w_counts)
     result.phases["validate_write"] = round(time.perf_counter() - t_val, 3)
     if loaded + quarantined != rows_in:
         raise MsdwError(f"{file_uri}: reconciliation failed: {rows_in} rows in, {loaded} loaded + {quarantined} quarantined")

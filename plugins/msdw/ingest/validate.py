@@ -74,12 +74,29 @@ class Check:
     type_label: str | None = None
 
 
+# each check is one bit of a bigint per row (validate.sql.j2); the sign bit is left alone
+MAX_CHECKS_PER_LEVEL = 62
+
+
 @dataclass
 class Statement:
     sql: str
     params: dict[str, Any]
     needs_ric_regions: bool
     checks: list[Check]
+    r_checks: list[Check] = field(default_factory=list)
+    w_checks: list[Check] = field(default_factory=list)
+
+    def counts_by_rule(self, r_counts: list[int], w_counts: list[int]) -> tuple[dict[str, int], dict[str, int]]:
+        """Per-check counts returned by the statement, summed per rule name (the audit's *_by_rule)."""
+        def by_rule(checks: list[Check], counts: list[int]) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for chk, n in zip(checks, counts or [], strict=True):
+                if n:
+                    out[chk.rule] = out.get(chk.rule, 0) + int(n)
+            return out
+
+        return by_rule(self.r_checks, r_counts), by_rule(self.w_checks, w_counts)
 
 
 def _nfkc(value: Any) -> str:
@@ -135,6 +152,11 @@ def render(feed: Feed, present: dict[str, bool]) -> Statement:
     """The statement for a file of ``feed`` whose present columns are ``present``."""
     checks, params = plan_checks(feed, present)
     cols = [dict(field=c.field, header=c.header, type=c.type, present=present[c.field]) for c in feed.columns]
+    r_checks = [c for c in checks if c.level == "R"]
+    # stateful W rules (msdw.contracts.STATEFUL_RULES) are not the loader's: the raw gate judges them
+    w_checks = [c for c in checks if c.level == "W" and c.rule not in STATEFUL_RULES]
+    if max(len(r_checks), len(w_checks)) > MAX_CHECKS_PER_LEVEL:
+        raise ValueError(f"{feed.name}: more than {MAX_CHECKS_PER_LEVEL} checks of one level")
     template = _ENV.get_template("validate.sql.j2")
     sql = template.render(
         feed=feed,
@@ -143,8 +165,7 @@ def render(feed: Feed, present: dict[str, bool]) -> Statement:
         key_types={k: feed.column(k).type for k in feed.key},
         pseudonyms=[p.field for p in feed.pseudonyms],
         byte_fields=sorted({c.field for c in checks if c.rule in ("uscc_check", "ric_check")}),
-        r_checks=[c for c in checks if c.level == "R"],
-        # stateful W rules (msdw.contracts.STATEFUL_RULES) are not the loader's: the raw gate judges them
-        w_checks=[c for c in checks if c.level == "W" and c.rule not in STATEFUL_RULES],
+        r_checks=r_checks,
+        w_checks=w_checks,
     )
-    return Statement(sql, params, any(c.rule == "ric_check" for c in checks), checks)
+    return Statement(sql, params, any(c.rule == "ric_check" for c in checks), checks, r_checks, w_checks)

@@ -115,6 +115,7 @@ def run_dbt(
     vars: dict[str, Any] | None = None,  # noqa: A002 - mirrors dbt's --vars
     conninfo: str | None = None,
     target_path: Path | None = None,
+    test_scope: str = "all",
 ) -> DbtResult:
     """Run ``dbt <args>`` against the warehouse; raise :class:`DbtRunError` naming failing nodes.
 
@@ -128,6 +129,13 @@ def run_dbt(
     target = target_path or Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")
     env = dbt_env(conninfo)
     env["DBT_TARGET_PATH"] = str(target)
+    # tests of per-key rebuilt models check the rows this run wrote ("changed", the daily
+    # transform) or every row ("all"); dbt renders test configs from env vars, not --vars
+    # (macros/incremental.sql)
+    if test_scope not in ("all", "changed"):
+        raise ValueError(f"test_scope must be 'all' or 'changed', not {test_scope!r}")
+    env["MSDW_DBT_RUN_ID"] = str(merged.get("msdw_run_id", "manual"))
+    env["MSDW_DBT_TEST_SCOPE"] = test_scope
     started = time.time()
     log.info("dbt %s", " ".join(args))
     proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)

@@ -1,3 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='uscc',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook="{{ market_entity_full_rebuild_pre_hook() }}",
+        post_hook=[
+            "create index if not exists dim_market_entity_uscc on {{ this }} (uscc)",
+            "create index if not exists dim_market_entity_source_load_id on {{ this }} (source_load_id)"
+        ]
+    )
+}}
 -- Market entities (市场主体), SCD2 over entity type, industry, region and
 -- registration status. Versions come from the opening register (snapshot
 -- date) and every registration event (approved date); an event that leaves
@@ -6,9 +19,21 @@
 -- entity_key is the durable key (one per USCC, shared by all versions);
 -- entity_version_key identifies a version. Entity-level dates are repeated on
 -- every version; filter is_current for one row per entity.
-with snapshot as (
+-- Incremental: a daily run rebuilds the history of the entities with a
+-- registration event loaded since the table's watermark (source_load_id);
+-- a (re)delivered opening register or a corrected (replaced) day of events
+-- rebuilds every entity (macro market_entity_affected).
+with
+{% if is_incremental() %}
+affected as (
+    {{ market_entity_affected() }}
+),
+{% endif %}
+
+snapshot as (
     select
         uscc,
+        load_id,
         snapshot_date as valid_from,
         0 as source_order,
         cast(null as text) as event_id,
@@ -19,11 +44,15 @@ with snapshot as (
         registration_status as status,
         established_date
     from {{ ref('stg_registration__entity_snapshot') }}
+    {% if is_incremental() %}
+        where uscc in (select affected.uscc from affected)
+    {% endif %}
 ),
 
 events as (
     select
         uscc,
+        load_id,
         approved_date as valid_from,
         1 as source_order,
         event_id,
@@ -34,7 +63,11 @@ events as (
         status_after_event as status,
         established_date
     from {{ ref('stg_registration__registration_events') }}
-    where uscc is not null
+    where
+        uscc is not null
+        {% if is_incremental() %}
+            and uscc in (select affected.uscc from affected)
+        {% endif %}
 ),
 
 changes as (
@@ -83,7 +116,8 @@ entity_dates as (
         max(case when event_type = '吊销' then valid_from end) as revoked_date,
         max(case when event_type = '迁出' then valid_from end) as moved_out_date,
         max(case when event_type = '迁入' then valid_from end) as moved_in_date,
-        bool_or(source_order = 0) as in_opening_register
+        bool_or(source_order = 0) as in_opening_register,
+        max(load_id) as source_load_id
     from changes
     group by uscc
 ),
@@ -124,7 +158,9 @@ final as (
         d.in_opening_register,
         v.valid_from,
         v.valid_to,
-        v.valid_to = {{ end_of_time() }} as is_current
+        v.valid_to = {{ end_of_time() }} as is_current,
+        d.source_load_id,
+        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
     from versions as v
     inner join entity_dates as d on v.uscc = d.uscc
 )

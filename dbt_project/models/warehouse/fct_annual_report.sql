@@ -28,7 +28,8 @@ final as (
         region_code,
         business_date,
         load_id,
-        line_no
+        line_no,
+        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
     from reports
 )
 

@@ -1,6 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ rebuild_when_loaded_pre_hook(['entity_snapshot']) }}",
+        post_hook="create index if not exists fct_entity_opening_load_id on {{ this }} (load_id)"
+    )
+}}
 -- Grain: one row per market entity in the opening register (期初快照) at go-live.
+-- Rebuilt only when the register was (re)delivered (macros/incremental.sql).
 with snapshot as (
     select * from {{ ref('stg_registration__entity_snapshot') }}
+    where {{ rebuild_when_loaded_filter(['entity_snapshot']) }}
 ),
 
 final as (
@@ -15,7 +26,9 @@ final as (
         registration_status,
         is_active_stock,
         established_date,
-        snapshot_date
+        snapshot_date,
+        load_id,
+        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
     from snapshot
 )
 

@@ -36,7 +36,8 @@ final as (
         registered_capital_10k_cny,
         business_date,
         load_id,
-        line_no
+        line_no,
+        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
     from events
 )
 

@@ -87,10 +87,12 @@ class RegistrationSim:
     # --- registration events --------------------------------------------------------------
 
     def _event(self, i: int, etype: str, approved: dt.date, st: FileStyle, seq: int,
-               previous_type: str = "") -> Row:
+               previous_type: str = "", delivered: dt.date | None = None) -> Row:
         w = self.w
         return {
-            "event_id": f"DJ{approved:%Y%m%d}{w.region_code(i)}{seq:05d}",
+            # the serial is per delivery day: the id carries that day, not the approval
+            # date (a late approval would otherwise reuse an earlier day's serial)
+            "event_id": f"DJ{(delivered or approved):%Y%m%d}{w.region_code(i)}{seq:05d}",
             "uscc": w.uscc(i),
             "entity_name": w.name(i),
             "entity_type_code": w.type_code(i),
@@ -155,7 +157,7 @@ class RegistrationSim:
                         i = w.pick_active(rng, before)
                     if w.status[i] < ST_OPERATING and rng.random() < 0.3:
                         w.status[i] = ST_OPERATING
-                rows.append(self._event(i, etype, approved, st, seq, prev))
+                rows.append(self._event(i, etype, approved, st, seq, prev, delivered=d))
         rng.shuffle(rows)
         return rows
 

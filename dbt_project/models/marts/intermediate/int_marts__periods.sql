@@ -9,7 +9,7 @@ with loads as (
         source as domain,
         min(business_date) as first_date,
         max(business_date) as last_date
-    from {{ source('marts_audit', 'load_files') }}
+    from {{ source('audit', 'load_files') }}
     where status in ('loaded', 'replaced', 'noop')
     group by source
 ),

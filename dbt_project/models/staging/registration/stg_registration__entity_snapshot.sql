@@ -1,5 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ rebuild_when_loaded_pre_hook(['entity_snapshot']) }}",
+        post_hook=[
+            "create index if not exists stg_registration__entity_snapshot_uscc on {{ this }} (uscc)",
+            "create index if not exists stg_registration__entity_snapshot_load_id on {{ this }} (load_id)"
+        ]
+    )
+}}
 -- The opening register (实有市场主体期初快照): one row per entity, latest
 -- delivery wins. 主体名称 and 法定代表人 are not carried (personal data risk).
+-- A table, rebuilt only when the register was (re)delivered: millions of rows
+-- at province scale that change once or twice a year (macros/incremental.sql).
 with source as (
     select
         _load_id,
@@ -15,6 +29,7 @@ with source as (
         channel,
         registration_status
     from {{ source('registration', 'entity_snapshot') }}
+    where {{ rebuild_when_loaded_filter(['entity_snapshot']) }}
 ),
 
 ranked as (
@@ -40,7 +55,8 @@ final as (
         {{ is_active_stock('registration_status') }} as is_active_stock,
         _business_date as snapshot_date,
         _load_id as load_id,
-        _line_no as line_no
+        _line_no as line_no,
+        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
     from ranked
     where latest_rank = 1
 )

@@ -150,7 +150,8 @@ def child_dbt(args: list[str]) -> None:
     from msdw.dbt_runner import DbtRunError, run_dbt
 
     try:
-        res = run_dbt(args)
+        # each build its own run id (the daily tests are scoped to the rows of their run)
+        res = run_dbt(args, vars={"msdw_run_id": os.environ.get("MSDW_BENCH_RUN_ID", "bench")})
         results, ok, err = res.results, True, ""
         seconds = res.seconds
     except DbtRunError as exc:  # the cost still counts; the failure is reported
@@ -264,12 +265,15 @@ def run_scale(profile: str, start: dt.date, days: int, keep: bool = False, e2e: 
         steps["dbt_ls_warm"] = _step("dbt ls (warm)", "dbt_build.py", "--child", "dbt", "ls", "--resource-type",
                                      "model", env=env)
         steps["dbt_full"] = _step("dbt build staging+warehouse --full-refresh", "dbt_build.py", "--child", "dbt",
-                                  "build", *DBT_LAYERS, "--full-refresh", env=env)
+                                  "build", *DBT_LAYERS, "--full-refresh", env={**env, "MSDW_BENCH_RUN_ID": "bench-full"})
         save()
         steps["load_incremental_day"] = _step(f"load {inc_day}", "dbt_build.py", "--child", "load", str(landing),
                                               inc_day.isoformat(), inc_day.isoformat(), env=env)
+        # as transform_warehouse runs it: its own run id, tests scoped to the rows it rewrote
         steps["dbt_incremental"] = _step("dbt build staging+warehouse (incremental, one day)", "dbt_build.py",
-                                         "--child", "dbt", "build", *DBT_LAYERS, env=env)
+                                         "--child", "dbt", "build", *DBT_LAYERS,
+                                         env={**env, "MSDW_BENCH_RUN_ID": "bench-incremental",
+                                              "MSDW_DBT_TEST_SCOPE": "changed"})
         save()
         steps["gate_sql"] = _step("warehouse checks as plain SQL", "gate.py", "--child", "sql", "--dsn", dsn, env=env)
         steps["gate_gx"] = _step("warehouse gate (GX)", "gate.py", "--child", "gx", "--dsn", dsn, env=env)

@@ -84,3 +84,14 @@
         false
     )
 {%- endmacro %}
+
+{#-
+    The pipeline run that builds a row (<dag_id>/<run_id> from Airflow, a CLI or
+    test label). Read from the environment (MSDW_DBT_RUN_ID, set by
+    msdw.dbt_runner), not from --vars: a var that changes every run makes dbt
+    re-parse the whole project each invocation; an env var only the files that
+    read it. The var msdw_run_id stays the default for a bare `dbt` call.
+-#}
+{% macro run_id() -%}
+    {{ env_var('MSDW_DBT_RUN_ID', var('msdw_run_id')) }}
+{%- endmacro %}

@@ -1,40 +1,17 @@
 {#-
-    Incremental facts keyed by a natural key (delete+insert on unique_key).
+    Incremental models of the warehouse, driven by the load audit.
 
-    changed_only: in incremental runs keep only rows whose (key, load, line)
-    is not already in the target — new deliveries and re-delivered days, and
-    nothing else. A re-delivery gets a new load id, so every key it carries is
-    rebuilt, including keys whose latest state falls back to an earlier
-    delivery.
-
-    delete_vanished (post-hook): remove target rows whose key no longer has
-    any row upstream (a re-delivered day that dropped a record). With both,
-    an incremental run gives the same table as a full refresh.
+    Every raw row carries the load id (audit.load_files.load_id) that wrote
+    it; an incremental model's watermark is the newest load id it already
+    reflects. A daily run selects what loads after the watermark touched;
+    a corrected (replaced) delivery, which may have removed rows nothing new
+    names, rebuilds the model instead. Deciding "nothing changed" reads the
+    audit (an index), never the raw tables. Sound because a warehouse build
+    holds the raw build lock (msdw.warehouse.BUILD_LOCKS): no load is in
+    flight during a build, so no load id below a watermark commits later.
+    tests/integration/test_dbt_generated_month.py and test_dbt_warehouse.py
+    prove every path equal to a full refresh.
 -#}
-{% macro changed_only(alias, key_cols) -%}
-    {#- call inside `{% if is_incremental() %}` in the model (unit tests override it there) -#}
-    and not exists (
-        select 1
-        from {{ this }} as existing
-        where
-            {% for k in key_cols -%}
-            existing.{{ k }} = {{ alias }}.{{ k }} and
-            {% endfor -%}
-            existing.load_id = {{ alias }}.load_id
-            and existing.line_no = {{ alias }}.line_no
-    )
-{%- endmacro %}
-
-{% macro delete_vanished(upstream, key_cols) -%}
-    delete from {{ this }} as existing
-    where not exists (
-        select 1 from {{ upstream }} as upstream
-        where
-            {% for k in key_cols -%}
-            {% if not loop.first %}and {% endif %}upstream.{{ k }} = existing.{{ k }}
-            {% endfor %}
-    )
-{%- endmacro %}
 
 {#-
     Input-driven rebuilds for the large models of the registration domain
@@ -150,4 +127,59 @@
     select register_row.uscc
     from {{ ref('stg_registration__entity_snapshot') }} as register_row
     where {{ source_watermark('source_load_id') }} = 0
+{%- endmacro %}
+
+{#-
+    Latest-state facts fed by one raw feed (fct_registration_event,
+    fct_annual_report, fct_rapid_test, fct_complaint,
+    fct_complaint_status_history): the daily run rebuilds the keys that have
+    a row in a load after the fact's watermark (max load_id it holds).
+
+    keys_changed_filter(source_name, feed, key): a qual on the staging
+    model's partition key. Written as `key = any(array(<new keys>))` so
+    PostgreSQL pushes it below the staging view's latest-state window into
+    the raw scan (a join would not be pushed: every raw row would be ranked
+    again). When the table is empty (first run, or emptied by the pre-hook)
+    the watermark is 0 and the filter lets everything through.
+
+    full_rebuild_on_replaced_pre_hook(feeds): a corrected (replaced) day may
+    have removed rows, whose keys nothing new names; the table is emptied
+    and rebuilt from staging in the same transaction. Re-deliveries are
+    rare; correctness does not depend on spotting which keys they touched.
+-#}
+{% macro keys_changed_filter(source_name, feed, key) -%}
+    (
+        {{ source_watermark() }} = 0
+        or {{ key }} = any(array(
+            select new_row.{{ key }}
+            from {{ source(source_name, feed) }} as new_row
+            where
+                new_row._load_id > {{ source_watermark() }}
+                and new_row._business_date in (
+                    select audit_load.business_date
+                    from {{ source('audit', 'load_files') }} as audit_load
+                    where audit_load.feed = '{{ feed }}' and audit_load.load_id > {{ source_watermark() }}
+                )
+        ))
+    )
+{%- endmacro %}
+
+{% macro full_rebuild_on_replaced_pre_hook(feeds) -%}
+    {% if is_incremental() -%}
+        delete from {{ this }} where {{ new_loads_since(feeds, source_watermark(), statuses=('replaced',)) }}
+    {%- else -%}
+        select 1
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    index_columns(columns): post-hook of the incremental tables — indexes on
+    the columns their daily work looks up: the watermark (load_id /
+    source_load_id: max() from an index, not a scan), the run id the daily
+    tests are scoped to, and the keys delete+insert deletes by.
+-#}
+{% macro index_columns(columns) -%}
+    {%- for col in columns %}
+    create index if not exists {{ this.identifier }}__{{ col }} on {{ this }} ({{ col }});
+    {%- endfor %}
 {%- endmacro %}

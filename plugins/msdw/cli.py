@@ -244,9 +244,22 @@ def cmd_stop(a: argparse.Namespace) -> int:
 
 
 def cmd_dbt(a: argparse.Namespace) -> int:
+    import yaml
+
     from msdw.dbt_runner import run_dbt
 
-    run_dbt(list(a.args))
+    args, extra_vars = list(a.args), {}
+    # the runner passes the project's vars itself: merge the caller's --vars into them
+    while "--vars" in args:
+        i = args.index("--vars")
+        if i + 1 >= len(args):
+            raise UsageError("--vars needs a YAML mapping, e.g. --vars '{msdw_run_id: my-run}'")
+        value = yaml.safe_load(args[i + 1])
+        if not isinstance(value, dict):
+            raise UsageError(f"--vars must be a YAML mapping, got {args[i + 1]!r}")
+        extra_vars.update(value)
+        del args[i:i + 2]
+    run_dbt(args, vars=extra_vars)
     return 0
 
 

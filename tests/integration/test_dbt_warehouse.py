@@ -100,9 +100,11 @@ def _snapshot(dsn: str) -> dict[str, list[tuple]]:
 def test_incremental_redelivery_equals_full_refresh(built):
     dsn, target = built
     with psycopg.connect(dsn) as conn:
-        # a re-delivered day (new load id) that corrects TS002 and drops KJ002;
-        # a new day with a new ticket
-        conn.execute("delete from raw.complaints where _load_id = 16 and ticket_id = 'TS002'")
+        # what the loader does (raw rows and their audit rows in one go): 2024-10-28 re-delivered as
+        # load 17 ('replaced'), correcting TS002; a new day 2024-10-29 (load 18) with a new ticket;
+        # rapid tests of 2024-01-02 re-delivered as load 19 without KJ002
+        conn.execute("update raw.complaints set _load_id = 17 where _load_id = 16")
+        conn.execute("delete from raw.complaints where _load_id = 17 and ticket_id = 'TS002'")
         conn.execute("""insert into raw.complaints (_load_id, _business_date, _source_file, _line_no, ticket_id, channel,
             ticket_type, received_at, status, category, region_code, complainant_hash)
             values (17, '2024-10-28', 'complaints.csv', 4, 'TS002', '信访', '投诉', '2024-10-20 08:30', '已受理',
@@ -110,7 +112,13 @@ def test_incremental_redelivery_equals_full_refresh(built):
             (18, '2024-10-29', 'complaints.csv', 2, 'TS003', '12315平台', '投诉', '2024-10-29 08:30', '待受理',
             '交通工具类', '330106', 'hash-d')""")
         conn.execute("delete from raw.rapid_tests where test_id = 'KJ002'")
-    run_dbt(["build", "--select", "staging", "warehouse"], conninfo=dsn, target_path=target)
+        conn.execute("update raw.rapid_tests set _load_id = 19 where _business_date = '2024-01-02'")
+        conn.execute("""insert into audit.load_files (load_id, source, feed, business_date, file_name, status, rows_in,
+            rows_loaded, rows_quarantined, replaces_load_id, started_at) overriding system value values
+            (17, 'complaints', 'complaints', '2024-10-28', 'complaints.csv', 'replaced', 3, 3, 0, 16, now()),
+            (18, 'complaints', 'complaints', '2024-10-29', 'complaints.csv', 'loaded', 1, 1, 0, null, now()),
+            (19, 'sampling', 'rapid_tests', '2024-01-02', 'rapid_tests.csv', 'replaced', 1, 1, 0, 7, now())""")
+    run_dbt(["build", "--select", "staging", "warehouse"], conninfo=dsn, target_path=target, test_scope="changed")
     incremental = _snapshot(dsn)
     assert any("TS003" in r for r in incremental["fct_complaint"])
     assert not any("KJ002" in r for r in incremental["fct_rapid_test"])

@@ -156,7 +156,7 @@ final as (
         v.region_name,
         {{ wide_indicator_columns(counts, rates) }}
         max(v.as_of_date) as as_of_date,
-        cast('{{ var("msdw_run_id") }}' as text) as published_run_id
+        cast('{{ run_id() }}' as text) as published_run_id
     from indicator_values as v
     group by v.period_month, v.region_code, v.region_name
 )

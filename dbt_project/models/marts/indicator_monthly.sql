@@ -29,7 +29,7 @@ final as (
         v.same_period_last_year,
         v.yoy_growth_pct,
         v.as_of_date,
-        cast('{{ var("msdw_run_id") }}' as text) as published_run_id
+        cast('{{ run_id() }}' as text) as published_run_id
     from indicator_values as v
     inner join catalogue as c on v.indicator_code = c.indicator_code
 )

@@ -5,10 +5,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         pre_hook="{{ market_entity_full_rebuild_pre_hook() }}",
-        post_hook=[
-            "create index if not exists dim_market_entity_uscc on {{ this }} (uscc)",
-            "create index if not exists dim_market_entity_source_load_id on {{ this }} (source_load_id)"
-        ]
+        post_hook="{{ index_columns(['uscc', 'source_load_id', 'msdw_run_id', 'entity_key']) }}"
     )
 }}
 -- Market entities (市场主体), SCD2 over entity type, industry, region and
@@ -65,9 +62,9 @@ events as (
     from {{ ref('stg_registration__registration_events') }}
     where
         uscc is not null
-        {% if is_incremental() %}
-            and uscc in (select affected.uscc from affected)
-        {% endif %}
+    {% if is_incremental() %}
+        and uscc in (select affected.uscc from affected)
+    {% endif %}
 ),
 
 changes as (
@@ -160,7 +157,7 @@ final as (
         v.valid_to,
         v.valid_to = {{ end_of_time() }} as is_current,
         d.source_load_id,
-        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from versions as v
     inner join entity_dates as d on v.uscc = d.uscc
 )

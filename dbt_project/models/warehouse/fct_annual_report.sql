@@ -4,15 +4,16 @@
         unique_key=['uscc', 'report_year'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished(ref('stg_registration__annual_reports'), ['uscc', 'report_year']) }}"
+        pre_hook="{{ full_rebuild_on_replaced_pre_hook(['annual_reports']) }}",
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id', 'uscc']) }}"
     )
 }}
 -- Grain: one row per annual report (统一社会信用代码 × 年报年度), latest filing.
 with reports as (
-    -- the alias is used by the incremental filter below
-    select * from {{ ref('stg_registration__annual_reports') }} as r  -- noqa: AL05
+    select * from {{ ref('stg_registration__annual_reports') }}
     {% if is_incremental() %}
-        where true {{ changed_only('r', ['uscc', 'report_year']) }}
+        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
+        where {{ keys_changed_filter('registration', 'annual_reports', 'uscc') }}
     {% endif %}
 ),
 
@@ -29,7 +30,7 @@ final as (
         business_date,
         load_id,
         line_no,
-        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from reports
 )
 

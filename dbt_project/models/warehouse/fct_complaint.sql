@@ -4,7 +4,8 @@
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished(ref('stg_complaints__complaints'), ['ticket_id']) }}"
+        pre_hook="{{ full_rebuild_on_replaced_pre_hook(['complaints']) }}",
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id', 'ticket_id']) }}"
     )
 }}
 -- Grain: one row per ticket (诉求), its latest state.
@@ -14,10 +15,10 @@
 -- accepted: receipt + the 受理 limit). Dates outside the calendar seed give
 -- due_date_source = 'outside_calendar' and no derived date, never an error.
 with tickets as (
-    -- the alias is used by the incremental filter below
-    select * from {{ ref('stg_complaints__complaints') }} as c  -- noqa: AL05
+    select * from {{ ref('stg_complaints__complaints') }}
     {% if is_incremental() %}
-        where true {{ changed_only('c', ['ticket_id']) }}
+        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
+        where {{ keys_changed_filter('complaints', 'complaints', 'ticket_id') }}
     {% endif %}
 ),
 
@@ -111,7 +112,8 @@ final as (
         d.complainant_hash,
         d.business_date,
         d.load_id,
-        d.line_no
+        d.line_no,
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from derived as d
     left join categories as c on d.category = c.category
 )

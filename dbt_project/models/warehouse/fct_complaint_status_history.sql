@@ -4,20 +4,18 @@
         unique_key='ticket_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished(ref('stg_complaints__complaint_states'), ['ticket_id']) }}"
+        pre_hook="{{ full_rebuild_on_replaced_pre_hook(['complaints']) }}",
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id', 'ticket_id']) }}"
     )
 }}
 -- Grain: one row per ticket per delivery day — every state a ticket passed
--- through. Incremental runs rebuild all states of every ticket that has a new
--- or re-delivered row (previous_status depends on the neighbouring states).
+-- through. Incremental runs rebuild all states of every ticket with a row in
+-- a new load (previous_status depends on the neighbouring states); a
+-- corrected day rebuilds every ticket (macros/incremental.sql).
 with states as (
     select * from {{ ref('stg_complaints__complaint_states') }}
     {% if is_incremental() %}
-        where ticket_id in (
-            select s.ticket_id
-            from {{ ref('stg_complaints__complaint_states') }} as s
-            where true {{ changed_only('s', ['ticket_id', 'business_date']) }}
-        )
+        where {{ keys_changed_filter('complaints', 'complaints', 'ticket_id') }}
     {% endif %}
 ),
 
@@ -37,7 +35,8 @@ final as (
         region_code,
         is_latest,
         load_id,
-        line_no
+        line_no,
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from states
     window by_day as (partition by ticket_id order by business_date)
 )

@@ -4,7 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ rebuild_when_loaded_pre_hook(['entity_snapshot']) }}",
-        post_hook="create index if not exists fct_entity_opening_load_id on {{ this }} (load_id)"
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id']) }}"
     )
 }}
 -- Grain: one row per market entity in the opening register (期初快照) at go-live.
@@ -28,7 +28,7 @@ final as (
         established_date,
         snapshot_date,
         load_id,
-        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from snapshot
 )
 

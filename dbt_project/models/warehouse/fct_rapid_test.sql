@@ -4,15 +4,16 @@
         unique_key='test_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished(ref('stg_sampling__rapid_tests'), ['test_id']) }}"
+        pre_hook="{{ full_rebuild_on_replaced_pre_hook(['rapid_tests']) }}",
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id', 'test_id']) }}"
     )
 }}
 -- Grain: one row per rapid test (检测编号), latest delivery.
 with tests as (
-    -- the alias is used by the incremental filter below
-    select * from {{ ref('stg_sampling__rapid_tests') }} as t  -- noqa: AL05
+    select * from {{ ref('stg_sampling__rapid_tests') }}
     {% if is_incremental() %}
-        where true {{ changed_only('t', ['test_id']) }}
+        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
+        where {{ keys_changed_filter('sampling', 'rapid_tests', 'test_id') }}
     {% endif %}
 ),
 
@@ -31,7 +32,8 @@ final as (
         disposed_kg,
         business_date,
         load_id,
-        line_no
+        line_no,
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from tests
 )
 

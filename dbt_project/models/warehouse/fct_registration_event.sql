@@ -4,15 +4,16 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook="{{ delete_vanished(ref('stg_registration__registration_events'), ['event_id']) }}"
+        pre_hook="{{ full_rebuild_on_replaced_pre_hook(['registration_events']) }}",
+        post_hook="{{ index_columns(['load_id', 'msdw_run_id', 'event_id']) }}"
     )
 }}
 -- Grain: one row per approved registration business (业务流水号), latest delivery.
 with events as (
-    -- the alias is used by the incremental filter below
-    select * from {{ ref('stg_registration__registration_events') }} as e  -- noqa: AL05
+    select * from {{ ref('stg_registration__registration_events') }}
     {% if is_incremental() %}
-        where true {{ changed_only('e', ['event_id']) }}
+        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
+        where {{ keys_changed_filter('registration', 'registration_events', 'event_id') }}
     {% endif %}
 ),
 
@@ -37,7 +38,7 @@ final as (
         business_date,
         load_id,
         line_no,
-        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from events
 )
 

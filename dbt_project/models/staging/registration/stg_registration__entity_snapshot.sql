@@ -4,10 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ rebuild_when_loaded_pre_hook(['entity_snapshot']) }}",
-        post_hook=[
-            "create index if not exists stg_registration__entity_snapshot_uscc on {{ this }} (uscc)",
-            "create index if not exists stg_registration__entity_snapshot_load_id on {{ this }} (load_id)"
-        ]
+        post_hook="{{ index_columns(['uscc', 'load_id', 'msdw_run_id']) }}"
     )
 }}
 -- The opening register (实有市场主体期初快照): one row per entity, latest
@@ -56,7 +53,7 @@ final as (
         _business_date as snapshot_date,
         _load_id as load_id,
         _line_no as line_no,
-        cast('{{ var("msdw_run_id") }}' as text) as msdw_run_id
+        cast('{{ run_id() }}' as text) as msdw_run_id
     from ranked
     where latest_rank = 1
 )

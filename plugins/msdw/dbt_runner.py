@@ -155,3 +155,42 @@ def run_dbt(
         results = json.loads(rr.read_text(encoding="utf-8")).get("results", [])
     log.info("dbt %s finished in %.1fs", args[0] if args else "", seconds)
     return DbtResult(list(args), seconds, results)
+
+
+def seed_fingerprint() -> tuple[str, dict[str, str]]:
+    """sha256 of every seed file (CSV and its YAML, which sets column types), and one over all of them."""
+    import hashlib
+
+    seeds = DBT_PROJECT_DIR / "seeds"
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(seeds.iterdir())
+             if p.suffix in (".csv", ".yml")}
+    overall = hashlib.sha256("".join(f"{k}:{v};" for k, v in files.items()).encode()).hexdigest()
+    return overall, files
+
+
+def seed_if_changed(run_id: str, *, conninfo: str | None = None, target_path: Path | None = None) -> bool:
+    """``dbt seed`` unless the warehouse already holds exactly these reference files. True if it seeded.
+
+    The seeds are full-refreshed tables (4 748 calendar days among them): re-loading
+    them every day costs a dbt invocation for nothing. audit.seed_loads records
+    each version loaded; a missing seed table (a wiped warehouse) always reseeds.
+    """
+    import psycopg
+
+    from msdw import warehouse
+
+    fingerprint, files = seed_fingerprint()
+    stems = [n[:-4] for n in files if n.endswith(".csv")]
+    with psycopg.connect(conninfo or warehouse.dsn()) as conn:
+        latest = conn.execute("select fingerprint from audit.seed_loads order by seed_load_id desc limit 1").fetchone()
+        present = conn.execute("select count(*) from unnest(%s::text[]) s where to_regclass('seeds.' || s) is not null",
+                               (stems,)).fetchone()[0]
+    if latest and latest[0] == fingerprint and present == len(stems):
+        log.info("reference data unchanged (seed fingerprint %s): no dbt seed", fingerprint[:12])
+        return False
+    run_dbt(["seed"], vars={"msdw_run_id": run_id}, conninfo=conninfo, target_path=target_path)
+    with psycopg.connect(conninfo or warehouse.dsn()) as conn:
+        conn.execute("insert into audit.seed_loads (fingerprint, files, run_id) values (%s, %s, %s)",
+                     (fingerprint, json.dumps(files), run_id))
+        conn.commit()
+    return True

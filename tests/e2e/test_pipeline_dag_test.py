@@ -7,7 +7,6 @@ an auditor and a BI tool would see afterwards.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -15,18 +14,17 @@ import pytest
 
 pytestmark = [pytest.mark.slow]
 
-START, END = date(2025, 3, 1), date(2025, 3, 5)  # a weekend and three working days
+from e2e_data import END, START  # noqa: E402 - the shared e2e dataset (tests/e2e/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def pipeline(module_warehouse, tmp_path_factory):
-    from msdw.generate import generate
-    from msdw.orchestration.runner import run_range
-
-    landing = tmp_path_factory.mktemp("landing")
-    generate(landing, START, END, profile="district", seed=7, defects=0.02, formats=("csv", "gb18030", "xlsx"))
-    report = run_range(str(landing), START, END)
-    return {"dsn": module_warehouse, "landing": landing, "report": report}
+def pipeline(e2e_pipeline, e2e_env):
+    """The shared dag.test run; its environment stays set for the module (the re-run test runs again)."""
+    mp = pytest.MonkeyPatch()
+    for k, v in e2e_env.items():
+        mp.setenv(k, v)
+    yield e2e_pipeline
+    mp.undo()
 
 
 def test_every_dag_succeeded(pipeline):

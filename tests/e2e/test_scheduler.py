@@ -1,13 +1,13 @@
 """The scheduler path: Airflow's own scheduler, dag-processor, triggerer and api-server run the DAGs.
 
-Two generated business days (fixed dates, so the data and the verdict do not
-depend on the day the suite runs); the ingest DAGs' start_date/end_date
-(MSDW_START_DATE/MSDW_END_DATE) bound them, so the scheduler creates the
-catch-up runs by itself (no manual trigger), the transform DAG runs on the
-raw assets, the marts DAG on the warehouse asset (its month-close cron also
-fires at unpause: it is skipped while no warehouse has passed its gate).
-Then the marts must equal those of the dag.test path (``msdw run``) over the
-same landing zone.
+The landing zone of the shared e2e dataset (tests/e2e/conftest.py: two fixed
+business days, so neither the data nor the verdict depend on the day the suite
+runs); the ingest DAGs' start_date/end_date (MSDW_START_DATE/MSDW_END_DATE)
+bound them, so the scheduler creates the catch-up runs by itself (no manual
+trigger), the transform DAG runs on the raw assets, the marts DAG on the
+warehouse asset (its month-close cron also fires at unpause: it is skipped
+while no warehouse has passed its gate). The marts must equal those of the
+dag.test path (``msdw run``) over the same landing zone.
 
 LocalExecutor by default; CeleryExecutor with a Celery worker when
 MSDW_CELERY_BROKER_URL is set (e.g. redis://127.0.0.1:6379/0).
@@ -17,20 +17,14 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
+from e2e_data import END, MARTS_CHECKSUM, START
 
 pytestmark = [pytest.mark.slow]
 
-MARTS_CHECKSUM = (
-    "select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from ("
-    " select indicator_code, period_month, region_code, breakdown_type, breakdown_value,"
-    " value, numerator, denominator, ytd_value, ytd_numerator, ytd_denominator, as_of_date"
-    " from marts.indicator_monthly) t"
-)
 DAGS = ["ingest_registration", "ingest_sampling", "ingest_equipment", "ingest_complaints",
         "transform_warehouse", "refresh_monthly_marts"]
 
@@ -82,26 +76,13 @@ def home(tmp_path_factory):
     mp.undo()
 
 
-START, END = date(2025, 3, 3), date(2025, 3, 4)  # a Monday and a Tuesday
-
-
-def test_scheduler_runs_the_pipeline(home, monkeypatch):
+def test_scheduler_runs_the_pipeline(home, e2e_pipeline, monkeypatch):
     from msdw import warehouse
-    from msdw.generate import generate
     from msdw.orchestration import services
-    from msdw.orchestration.runner import run_range
 
-    landing = home / "landing"
-    generate(landing, START, END, profile="district", seed=11)
-    dsn = warehouse.dsn()
-
-    # 1. the dag.test path (msdw run) — the reference
-    _wipe_warehouse(dsn)
-    run_range(str(landing), START, END)
-    with psycopg.connect(dsn) as c:
-        reference = c.execute(MARTS_CHECKSUM).fetchone()[0]
-
-    # 2. the scheduler path on a clean warehouse
+    # the reference: the dag.test path (msdw run) over the same landing zone
+    landing, reference = e2e_pipeline["landing"], e2e_pipeline["marts_checksum"]
+    dsn = warehouse.dsn()  # the embedded warehouse of this test's MSDW_HOME
     _wipe_warehouse(dsn)
     monkeypatch.setenv("MSDW_START_DATE", START.isoformat())
     monkeypatch.setenv("MSDW_END_DATE", END.isoformat())

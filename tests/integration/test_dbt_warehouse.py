@@ -131,3 +131,18 @@ def test_failure_names_the_failing_node(built):
     with pytest.raises(DbtRunError) as err:
         run_dbt(["test", "--select", "fct_complaint"], vars={"jurisdiction": "330106"}, conninfo="dbname=__nope__ host=127.0.0.1 connect_timeout=2", target_path=target)
     assert "dbt test" in str(err.value)
+
+
+def test_reference_data_is_seeded_only_when_it_changed(built):
+    from msdw.dbt_runner import seed_fingerprint, seed_if_changed
+
+    dsn, target = built
+    assert seed_if_changed("seed-1", conninfo=dsn, target_path=target) is True  # no version recorded yet
+    assert seed_if_changed("seed-2", conninfo=dsn, target_path=target) is False  # same files: nothing to do
+    fingerprint, files = seed_fingerprint()
+    rows = _rows(dsn, "select fingerprint, files, run_id from audit.seed_loads order by seed_load_id")
+    assert rows == [(fingerprint, files, "seed-1")] and "calendar_cn.csv" in files
+    with psycopg.connect(dsn) as conn:  # a wiped seed table is reloaded whatever the fingerprint says
+        conn.execute("drop table seeds.ticket_time_limits cascade")
+    assert seed_if_changed("seed-3", conninfo=dsn, target_path=target) is True
+    assert _rows(dsn, "select count(*) from seeds.ticket_time_limits")[0][0] > 0

@@ -172,7 +172,7 @@ def dbt(args: list[str], run_id: str, layer: str) -> None:
     """
     from msdw import warehouse
     from msdw.config import settings
-    from msdw.dbt_runner import run_dbt
+    from msdw.dbt_runner import run_dbt, seed_if_changed
 
     s = settings()
     target = s.home / "dbt" / run_id.split("/", 1)[0]
@@ -180,6 +180,9 @@ def dbt(args: list[str], run_id: str, layer: str) -> None:
     # (macros/incremental.sql); `msdw dbt build` and CI test every row
     scope = "changed" if layer in ("staging", "warehouse") else "all"
     with warehouse.build_lock(layer):
+        if args == ["seed"]:
+            seed_if_changed(run_id, target_path=target)  # only when the reference files changed
+            return
         run_dbt(args, vars={"jurisdiction": s.jurisdiction, "msdw_run_id": run_id}, target_path=target,
                 test_scope=scope)
 

@@ -79,3 +79,21 @@ grant select on audit.quality_runs, audit.quality_results, audit.publications to
 grant select on all tables in schema marts to msdw_bi, msdw_auditor;
 -- publish_marts reserves the publication id first (it names the store tables)
 grant usage on sequence audit.publications_publication_id_seq to msdw_transformer;
+
+-- One row per load of the reference data (dbt seeds: code lists, calendar,
+-- indicator catalogue): which version of every file the warehouse was built
+-- with. transform_warehouse seeds only when the fingerprint of the files
+-- differs from the newest row (msdw.dbt_runner.seed_if_changed).
+create table if not exists audit.seed_loads (
+  seed_load_id   bigint generated always as identity primary key,
+  fingerprint    text not null,               -- sha256 over the files below, in name order
+  files          jsonb not null,              -- {"<seed>.csv": "<sha256>", ...}
+  run_id         text not null,
+  loaded_at      timestamptz not null default clock_timestamp()
+);
+comment on table audit.seed_loads is '参考数据装载记录 — one row per dbt seed of the reference data, with the sha256 of every file; append-only';
+drop trigger if exists seed_loads_append_only on audit.seed_loads;
+create trigger seed_loads_append_only before update or delete on audit.seed_loads
+  for each row execute function audit.refuse_change();
+grant select, insert on audit.seed_loads to msdw_transformer;
+grant select on audit.seed_loads to msdw_auditor;

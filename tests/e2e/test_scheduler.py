@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -76,50 +77,225 @@ def home(tmp_path_factory):
     mp.undo()
 
 
-def test_scheduler_runs_the_pipeline(home, e2e_pipeline, monkeypatch):
+def _wait(meta: str, done, what: str, timeout: float = 900) -> dict:
+    """Poll the metadata DB until ``done(states)``; fail at once on a failed run of a DAG not expected to fail."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(5)
+        states = _airflow_states(meta)
+        if done(states):
+            return states
+    raise AssertionError(f"{what}: not done in {timeout:.0f}s: {_airflow_states(meta)}")
+
+
+def _runs(meta: str, dag_id: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(meta) as c:
+        return c.execute("select run_id, run_type, state from dag_run where dag_id = %s order by logical_date, run_id",
+                         (dag_id,)).fetchall()
+
+
+def _busy(states: dict) -> bool:
+    return any(s in ("running", "queued") for (_, s) in states)
+
+
+@pytest.fixture(scope="module")
+def scheduler(home, e2e_pipeline):
+    """Airflow's components running on this machine over a copy of the e2e landing zone, the pipeline done."""
+    import shutil
+
     from msdw import warehouse
     from msdw.orchestration import services
 
-    # the reference: the dag.test path (msdw run) over the same landing zone
-    landing, reference = e2e_pipeline["landing"], e2e_pipeline["marts_checksum"]
-    dsn = warehouse.dsn()  # the embedded warehouse of this test's MSDW_HOME
+    landing = home / "landing"
+    shutil.copytree(e2e_pipeline["landing"], landing)
+    dsn = warehouse.dsn()  # the embedded warehouse of this module's MSDW_HOME
     _wipe_warehouse(dsn)
-    monkeypatch.setenv("MSDW_START_DATE", START.isoformat())
-    monkeypatch.setenv("MSDW_END_DATE", END.isoformat())
-    monkeypatch.setenv("MSDW_LANDING", str(landing))
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MSDW_START_DATE", START.isoformat())
+    mp.setenv("MSDW_END_DATE", END.isoformat())
+    mp.setenv("MSDW_LANDING", str(landing))
     # every manifest is there: the sensor succeeds at its first poke (a short reschedule interval
     # would run into Airflow 3.3's reschedule race, apache/airflow#71172; see docs/runbook.md)
-    monkeypatch.setenv("MSDW_MANIFEST_POKE_SECONDS", "60")
+    mp.setenv("MSDW_MANIFEST_POKE_SECONDS", "60")
     t0 = time.perf_counter()
-    with services.running() as svc:
-        meta = svc.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2", "postgresql")
-        # DAG runs of the previous path must not count
-        with psycopg.connect(meta, autocommit=True) as c:
-            c.execute("delete from dag_run")
-        svc.airflow("dags", "reserialize")
-        for dag_id in DAGS:
-            svc.airflow("dags", "unpause", dag_id)
-        deadline = time.time() + 900
-        done = False
-        while time.time() < deadline and not done:
-            time.sleep(5)
-            states = _airflow_states(meta)
-            failed = {k: v for k, v in states.items() if k[1] == "failed"}
-            assert not failed, f"DAG runs failed: {failed} (logs in {home}/airflow/logs)"
-            ingest_ok = all(states.get((f"ingest_{s}", "success"), 0) == 2
-                            for s in ("registration", "sampling", "equipment", "complaints"))
-            busy = any(s in ("running", "queued") for (_, s) in states)
-            done = ingest_ok and not busy and _marts_after_last_transform(meta)
-        assert done, f"pipeline did not finish in time: {_airflow_states(meta)}"
-        states = _airflow_states(meta)
-        assert all(svc.alive().values()), f"a component died during the run: {svc.alive()}"
-    wall = time.perf_counter() - t0
-    print(f"scheduler path wall time: {wall:.0f}s; runs: {states}")
+    try:
+        with services.running() as svc:
+            meta = svc.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2", "postgresql")
+            with psycopg.connect(meta, autocommit=True) as c:  # runs of the dag.test path must not count
+                c.execute("delete from dag_run")
+            svc.airflow("dags", "reserialize")
+            for dag_id in DAGS:
+                svc.airflow("dags", "unpause", dag_id)
 
-    with psycopg.connect(dsn) as c:
+            def pipeline_done(states: dict) -> bool:
+                failed = {k: v for k, v in states.items() if k[1] == "failed"}
+                assert not failed, f"DAG runs failed: {failed} (logs in {home}/airflow/logs)"
+                ingest_ok = all(states.get((f"ingest_{s}", "success"), 0) == 2
+                                for s in ("registration", "sampling", "equipment", "complaints"))
+                return ingest_ok and not _busy(states) and _marts_after_last_transform(meta)
+
+            states = _wait(meta, pipeline_done, "scheduled pipeline")
+            wall = time.perf_counter() - t0
+            print(f"\nscheduler path wall time: {wall:.0f}s; runs: {states}")
+            yield {"svc": svc, "meta": meta, "dsn": dsn, "landing": landing, "wall": wall}
+    finally:
+        mp.undo()
+
+
+def test_scheduler_runs_the_pipeline(scheduler, e2e_pipeline):
+    """The scheduled runs publish exactly the marts of the dag.test path (msdw run)."""
+    assert all(scheduler["svc"].alive().values()), f"a component died during the run: {scheduler['svc'].alive()}"
+    with psycopg.connect(scheduler["dsn"]) as c:
         assert c.execute("select max(as_of_date) from marts.indicator_monthly").fetchone()[0] == END
-        assert c.execute(MARTS_CHECKSUM).fetchone()[0] == reference
+        assert c.execute(MARTS_CHECKSUM).fetchone()[0] == e2e_pipeline["marts_checksum"]
         # one scheduled run per business day and feed, nothing else loaded
         days = c.execute("select count(distinct business_date) from audit.load_files where airflow_run_id like 'scheduled__%%'"
                          ).fetchone()[0]
     assert days == 2
+
+
+def _run_of_day(meta: str, dag_id: str, day) -> str:
+    """The run_id of the scheduled run of business date ``day``.
+
+    Its logical date is the start of its data interval, ``day`` 00:00 Asia/Shanghai (the run_id names
+    the interval's end, when it ran); the CLI's ``-s/-e`` and backfill dates read a bare date in the
+    default timezone (Asia/Shanghai), so the business date itself selects the run, as docs/runbook.md says.
+    """
+    with psycopg.connect(meta) as c:
+        run_id, logical = c.execute(
+            "select run_id, logical_date from dag_run where dag_id = %s and run_type = 'scheduled'"
+            " and (data_interval_start at time zone 'Asia/Shanghai')::date = %s", (dag_id, day)).fetchone()
+    assert (logical.astimezone(ZoneInfo("Asia/Shanghai")).date(), logical.astimezone(ZoneInfo("Asia/Shanghai")).hour) \
+        == (day, 0)
+    return run_id
+
+
+def _complaints_file(landing: Path, day):
+    import json
+
+    d = landing / "complaints" / day.isoformat()
+    manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(f for f in manifest["files"] if f["name"].rsplit(".", 1)[0] == "complaints")
+    return d, manifest, entry
+
+
+def _break_transfer(landing: Path, day) -> None:
+    """A re-delivery cut short: the file no longer matches its manifest (rows, sha256)."""
+    d, _, entry = _complaints_file(landing, day)
+    data = (d / entry["name"]).read_bytes()
+    (d / entry["name"]).write_bytes(data[: len(data) // 2])
+
+
+def _correct_delivery(landing: Path, day, original: bytes) -> str:
+    """The corrected re-delivery: the day's tickets as a UTF-8 CSV with the first ticket's 处理结果 corrected."""
+    import csv
+    import hashlib
+    import io
+    import json
+
+    from msdw.contracts import feed
+    from msdw.ingest import reader
+
+    d, manifest, entry = _complaints_file(landing, day)
+    contract = feed("complaints")
+    f = (reader.open_xlsx(original, entry["name"], contract) if entry["name"].endswith(".xlsx")
+         else reader.open_csv(io.BytesIO(original), entry["name"], contract))
+    rows = [["" if v is None else v for v in cells] for _, cells in f.records()]
+    col = [c.field for c in contract.columns]
+    rows[0][col.index("outcome")] = "调解成功已更正"
+    (d / entry["name"]).unlink()
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([[c.header for c in contract.columns], *rows])
+    path = d / "complaints.csv"
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    entry.update(name=path.name, rows=len(rows), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    return rows[0][col.index("ticket_id")]
+
+
+def _raw_day(dsn: str, day) -> tuple:
+    with psycopg.connect(dsn) as c:
+        return c.execute("select count(*), md5(string_agg(ticket_id || '|' || coalesce(outcome, '') || '|' || status,"
+                         " ',' order by ticket_id)) from raw.complaints where _business_date = %s", (day,)).fetchone()
+
+
+def test_corrected_redelivery_rerun_and_clear_of_the_failed_task(scheduler):
+    """Re-run one day after a re-delivery: first a broken transfer (the re-run fails, the day keeps its load),
+    then the corrected files and `airflow tasks clear --only-failed`: the day is replaced exactly as a clean
+    load of the corrected delivery would be."""
+    import uuid
+
+    from msdw.bootstrap import bootstrap
+    from msdw.ingest import load_day
+
+    svc, meta, landing, dsn = scheduler["svc"], scheduler["meta"], scheduler["landing"], scheduler["dsn"]
+    for dag_id in ("transform_warehouse", "refresh_monthly_marts"):  # proven above; here the ingest side
+        svc.airflow("dags", "pause", dag_id)
+    day = START
+    run_id = _run_of_day(meta, "ingest_complaints", day)
+    d, _, entry = _complaints_file(landing, day)
+    original = (d / entry["name"]).read_bytes()
+    loaded_before = _raw_day(dsn, day)
+
+    _break_transfer(landing, day)
+    svc.airflow("tasks", "clear", "ingest_complaints", "-s", day.isoformat(), "-e", day.isoformat(), "-y")
+    _wait(meta, lambda st: ("ingest_complaints", "failed") in st and not _busy(st), "the broken re-delivery fails")
+    assert _raw_day(dsn, day) == loaded_before  # refused as a whole: the day keeps its earlier load
+    with psycopg.connect(dsn) as c:
+        refused = c.execute("select message from audit.load_files where feed = 'complaints' and business_date = %s"
+                            " and status = 'refused' and airflow_run_id = %s", (day, run_id)).fetchall()
+    assert refused and any("sha256" in m or "rows" in m for (m,) in refused)
+
+    ticket = _correct_delivery(landing, day, original)
+    svc.airflow("tasks", "clear", "ingest_complaints", "-f", "-s", day.isoformat(), "-e", day.isoformat(), "-y")
+    _wait(meta, lambda st: ("ingest_complaints", "failed") not in st and not _busy(st), "the cleared run succeeds")
+    with psycopg.connect(dsn) as c:
+        last = c.execute("select status, airflow_run_id from audit.load_files where feed = 'complaints'"
+                         " and business_date = %s order by load_id desc limit 1", (day,)).fetchone()
+        assert last == ("replaced", run_id)
+        assert c.execute("select outcome from raw.complaints where ticket_id = %s and _business_date = %s",
+                         (ticket, day)).fetchall() == [("调解成功已更正",)]
+
+    admin = psycopg.conninfo.make_conninfo(**{**psycopg.conninfo.conninfo_to_dict(dsn), "dbname": "postgres"})
+    clean = f"msdw_clean_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(clean)))
+    clean_dsn = psycopg.conninfo.make_conninfo(**{**psycopg.conninfo.conninfo_to_dict(dsn), "dbname": clean})
+    try:
+        bootstrap(clean_dsn)
+        load_day(str(landing), "complaints", day, conninfo=clean_dsn)
+        assert _raw_day(clean_dsn, day) == _raw_day(dsn, day)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(psycopg.sql.SQL("drop database if exists {} with (force)").format(psycopg.sql.Identifier(clean)))
+
+
+def test_backfill_of_the_range_is_a_noop(scheduler):
+    """Airflow 3 backfill of the business dates START..END with completed runs reprocessed (runbook):
+    the existing runs of those days are re-run in place, no other day is created, every file is a noop."""
+    svc, meta, dsn = scheduler["svc"], scheduler["meta"], scheduler["dsn"]
+
+    def sampling_raw() -> tuple:
+        with psycopg.connect(dsn) as c:
+            return c.execute("select count(*), md5(string_agg(test_id, ',' order by test_id)) from raw.rapid_tests"
+                             ).fetchone()
+
+    before = sampling_raw()
+    with psycopg.connect(dsn) as c:
+        last_load = c.execute("select coalesce(max(load_id), 0) from audit.load_files").fetchone()[0]
+    out = svc.airflow("backfill", "create", "--dag-id", "ingest_sampling", "--from-date", START.isoformat(),
+                      "--to-date", END.isoformat(), "--reprocess-behavior", "completed")
+    assert out.returncode == 0, out.stderr[-2000:]
+
+    def backfilled(states: dict) -> bool:
+        runs = [r for r in _runs(meta, "ingest_sampling") if r[1] == "backfill"]
+        return len(runs) == 2 and all(r[2] == "success" for r in runs) and not _busy(states)
+
+    _wait(meta, backfilled, "backfill of ingest_sampling")
+    assert len(_runs(meta, "ingest_sampling")) == 2  # the two days re-run in place, no day outside the range
+    with psycopg.connect(dsn) as c:
+        statuses = c.execute("select business_date, status, count(*) from audit.load_files where source = 'sampling'"
+                             " and load_id > %s group by 1, 2 order by 1, 2", (last_load,)).fetchall()
+    assert [(d, s) for d, s, _ in statuses] == [(START, "noop"), (END, "noop")]
+    assert sampling_raw() == before
+

@@ -9,12 +9,9 @@
     )
 }}
 -- Grain: one row per annual report (统一社会信用代码 × 年报年度), latest filing.
+-- incremental: the keys with a row in a load after this table's watermark (macros/incremental.sql)
 with reports as (
-    select * from {{ ref('stg_registration__annual_reports') }}
-    {% if is_incremental() %}
-        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
-        where {{ keys_changed_filter('registration', 'annual_reports', 'uscc') }}
-    {% endif %}
+    {{ changed_keys_select(ref('stg_registration__annual_reports'), 'registration', 'annual_reports', 'uscc') }}
 ),
 
 final as (

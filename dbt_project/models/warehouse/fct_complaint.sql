@@ -14,12 +14,9 @@
 -- the 办结 limit counted from receipt, or from 受理 for 投诉 (when not yet
 -- accepted: receipt + the 受理 limit). Dates outside the calendar seed give
 -- due_date_source = 'outside_calendar' and no derived date, never an error.
+-- incremental: the keys with a row in a load after this table's watermark (macros/incremental.sql)
 with tickets as (
-    select * from {{ ref('stg_complaints__complaints') }}
-    {% if is_incremental() %}
-        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
-        where {{ keys_changed_filter('complaints', 'complaints', 'ticket_id') }}
-    {% endif %}
+    {{ changed_keys_select(ref('stg_complaints__complaints'), 'complaints', 'complaints', 'ticket_id') }}
 ),
 
 calendar as (

@@ -12,11 +12,9 @@
 -- through. Incremental runs rebuild all states of every ticket with a row in
 -- a new load (previous_status depends on the neighbouring states); a
 -- corrected day rebuilds every ticket (macros/incremental.sql).
+-- incremental: the keys with a row in a load after this table's watermark (macros/incremental.sql)
 with states as (
-    select * from {{ ref('stg_complaints__complaint_states') }}
-    {% if is_incremental() %}
-        where {{ keys_changed_filter('complaints', 'complaints', 'ticket_id') }}
-    {% endif %}
+    {{ changed_keys_select(ref('stg_complaints__complaint_states'), 'complaints', 'complaints', 'ticket_id') }}
 ),
 
 final as (

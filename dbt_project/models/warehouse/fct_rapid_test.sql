@@ -9,12 +9,9 @@
     )
 }}
 -- Grain: one row per rapid test (检测编号), latest delivery.
+-- incremental: the keys with a row in a load after this table's watermark (macros/incremental.sql)
 with tests as (
-    select * from {{ ref('stg_sampling__rapid_tests') }}
-    {% if is_incremental() %}
-        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
-        where {{ keys_changed_filter('sampling', 'rapid_tests', 'test_id') }}
-    {% endif %}
+    {{ changed_keys_select(ref('stg_sampling__rapid_tests'), 'sampling', 'rapid_tests', 'test_id') }}
 ),
 
 final as (

@@ -9,12 +9,11 @@
     )
 }}
 -- Grain: one row per approved registration business (业务流水号), latest delivery.
+-- incremental: the keys with a row in a load after this table's watermark (macros/incremental.sql)
 with events as (
-    select * from {{ ref('stg_registration__registration_events') }}
-    {% if is_incremental() %}
-        -- the keys with a row in a load after this table's watermark (macros/incremental.sql)
-        where {{ keys_changed_filter('registration', 'registration_events', 'event_id') }}
-    {% endif %}
+    {{ changed_keys_select(
+        ref('stg_registration__registration_events'), 'registration', 'registration_events', 'event_id'
+    ) }}
 ),
 
 final as (

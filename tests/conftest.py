@@ -17,6 +17,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# `make test` runs two xdist workers (-n 2): each has its own embedded server
+# (pg_admin_dsn, by pid) and its own dbt target and log directories, so two dbt
+# invocations never share partial_parse.msgpack or run_results.json.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _dbt_dir = Path("/tmp") / f"msdw-test-dbt-{os.getpid()}"
+    os.environ.setdefault("DBT_TARGET_PATH", str(_dbt_dir / "target"))
+    os.environ.setdefault("DBT_LOG_PATH", str(_dbt_dir / "logs"))
+
 
 @pytest.fixture(scope="session")
 def pg_admin_dsn(tmp_path_factory) -> str:

@@ -24,7 +24,8 @@ import psycopg
 import pytest
 from e2e_data import END, MARTS_CHECKSUM, START
 
-pytestmark = [pytest.mark.slow]
+# one xdist worker runs both: they share the session's e2e dataset (tests/e2e/conftest.py)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 DAGS = ["ingest_registration", "ingest_sampling", "ingest_equipment", "ingest_complaints",
         "transform_warehouse", "refresh_monthly_marts"]

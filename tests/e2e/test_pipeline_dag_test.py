@@ -12,8 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-# one xdist worker runs both: they share the session's e2e dataset (tests/e2e/conftest.py)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.slow]
 
 from e2e_data import END, START  # noqa: E402 - the shared e2e dataset (tests/e2e/conftest.py)
 

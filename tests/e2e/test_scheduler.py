@@ -24,8 +24,7 @@ import psycopg
 import pytest
 from e2e_data import END, MARTS_CHECKSUM, START
 
-# one xdist worker runs both: they share the session's e2e dataset (tests/e2e/conftest.py)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.slow]
 
 DAGS = ["ingest_registration", "ingest_sampling", "ingest_equipment", "ingest_complaints",
         "transform_warehouse", "refresh_monthly_marts"]

@@ -114,6 +114,7 @@ def main() -> None:
              for sources in SOURCES_BY_WORKER]
     codes = [p.wait() for p in procs]
     figures["load_s"] = round(time.perf_counter() - t1, 1)
+    print(f"loads done in {figures['load_s']} s (worker exit codes {codes})", flush=True)
     if any(codes):
         sys.exit(f"a loader worker failed: exit codes {codes}")
     with psycopg.connect(dsn) as c:
@@ -133,7 +134,7 @@ def main() -> None:
         "files": n_files, "rows_in": int(rows_in), "rows_loaded": int(loaded), "rows_quarantined": int(quarantined),
         "lost_rows": int(rows_in - loaded - quarantined), "files_not_reconciling": bad, "statuses": statuses,
         "manifest_rows_mismatch": sorted(str(k) for k in manifests if manifests[k] != audited.get(k)),
-        "load_rows_per_s": round(rows_in / figures["load_s"]),
+        "load_rows_per_s": round(int(rows_in) / figures["load_s"]),
         "loader_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     })
     print(f"loaded {rows_in:,} rows ({n_files} files) in {figures['load_s']} s with 2 workers: "

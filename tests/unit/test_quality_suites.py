@@ -36,6 +36,38 @@ def test_every_suite_parameter_is_defined():
                 assert spec.parameter_names() <= marts.keys(), path
 
 
+def test_every_batch_subquery_in_a_join_query_has_an_alias():
+    """GX substitutes ``{batch}`` with ``(SELECT ...) AS subselect``, but in a query containing a JOIN with
+    an unaliased ``(SELECT ...)``: such a query must alias it, as PostgreSQL 15 refuses a subquery in FROM
+    without an alias (16 accepts it); a query without a JOIN must not (the alias would be doubled)."""
+    import re
+
+    from msdw.quality.gate import JOIN_RE
+
+    wrong = []
+    for layer in LAYERS:
+        for path in suite_paths(layer):
+            for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+                q = e.get("kwargs", {}).get("unexpected_rows_query")
+                if not q:
+                    continue
+                aliased = re.findall(r"\{batch\}\s+as\s+\w", q)
+                if len(aliased) != (q.count("{batch}") if JOIN_RE.search(q) else 0):
+                    wrong.append(f"{path.name}: {e.get('description', '')[:60]}")
+    assert not wrong, wrong
+
+
+def test_gate_reads_both_shapes_of_gx_exception_info():
+    from msdw.quality.gate import _exception_message
+
+    assert _exception_message(None) is None
+    assert _exception_message({"raised_exception": False, "exception_message": None}) is None
+    assert _exception_message({"raised_exception": True, "exception_message": "boom"}) == "boom"
+    nested = {"MetricConfigurationID(metric_name='unexpected_rows_query.row_count')": {
+        "exception_traceback": "...", "exception_message": "subquery in FROM must have an alias"}}
+    assert _exception_message(nested) == "subquery in FROM must have an alias"
+
+
 def test_masking():
     assert mask_value("13812345678") == "138****5678"
     assert mask_value("投诉人电话13812345678") == "投诉人电话138****5678"

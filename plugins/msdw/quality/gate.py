@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -341,9 +342,7 @@ def _outcomes(validation_result) -> list[ExpectationOutcome]:
         cfg = r.expectation_config
         kwargs = {k: v for k, v in dict(cfg.kwargs).items() if k != "batch_id"}
         res = r.result or {}
-        exc = None
-        if r.exception_info and r.exception_info.get("raised_exception"):
-            exc = str(r.exception_info.get("exception_message") or "")[:2000]
+        exc = _exception_message(r.exception_info)
         examples = res.get("partial_unexpected_list")
         if examples is None and res.get("details", {}).get("unexpected_rows"):
             examples = res["details"]["unexpected_rows"]
@@ -363,6 +362,28 @@ def _outcomes(validation_result) -> list[ExpectationOutcome]:
     return out
 
 
+# GX 1.x substitutes {batch} with "(SELECT ...) AS subselect", except in a query with a JOIN, where it
+# leaves the subquery unaliased for the query to alias (PostgreSQL 15 refuses an unaliased subquery)
+JOIN_RE = re.compile(r"\bjoin\b", re.IGNORECASE)
+
+
+def _exception_message(info) -> str | None:
+    """The error of an expectation that could not run, if any.
+
+    GX 1.x reports it either flat (``raised_exception``/``exception_message``) or,
+    when a metric failed, keyed by the metric's configuration id
+    (``{MetricConfigurationID(...): {"exception_message": ..., ...}}``).
+    """
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "")[:2000]
+    for value in info.values():
+        if isinstance(value, dict) and value.get("exception_message"):
+            return str(value["exception_message"])[:2000]
+    return None
+
+
 def _fetch_examples(outcomes: list[ExpectationOutcome], spec: SuiteSpec, kind: str, asset_query: str | None) -> None:
     """A few rows of each failed SQL expectation (GX returns rows only in COMPLETE mode, unbounded for column maps).
 
@@ -376,10 +397,13 @@ def _fetch_examples(outcomes: list[ExpectationOutcome], spec: SuiteSpec, kind: s
     if kind == "table":
         batch = sql.Identifier(spec.schema, spec.table).as_string(None)
     else:
-        batch = f"({asset_query}) as batch_rows"
+        batch = f"({asset_query})"  # aliased below as GX does
     with warehouse.connect(role=warehouse.ROLE_TRANSFORMER) as conn:
         for o in failed:
-            q = o.kwargs["unexpected_rows_query"].format(batch=batch)
+            q = o.kwargs["unexpected_rows_query"]
+            # GX's rule: a query with a JOIN aliases {batch} itself; any other gets "AS subselect"
+            alias = "" if kind == "table" or JOIN_RE.search(q) else " as subselect"
+            q = q.format(batch=batch + alias)
             try:
                 with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
                     cur.execute(sql.SQL("select * from ({}) as q limit {}").format(sql.SQL(q), sql.Literal(EXAMPLES)))

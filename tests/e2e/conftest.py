@@ -1,6 +1,6 @@
 """The end-to-end dataset shared by the dag.test path and the scheduler path.
 
-Two generated business days (a Monday and a Tuesday, defects, CSV / GB18030 /
+One generated business day (a Monday, defects, CSV / GB18030 /
 XLSX files) run once through the project's DAGs with ``dag.test()`` (what
 ``msdw run`` does) into their own warehouse. ``test_pipeline_dag_test`` checks
 that run; ``test_scheduler`` runs the same landing zone through Airflow's own
@@ -37,7 +37,7 @@ def e2e_env(pg_admin_dsn, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def e2e_pipeline(e2e_env, tmp_path_factory):
-    """The two days generated and run through every DAG with dag.test(); the marts' checksum."""
+    """The day generated and run through every DAG with dag.test(); the marts' checksum."""
     from msdw.generate import generate
     from msdw.orchestration.runner import run_range
 

@@ -1,7 +1,7 @@
 """The scheduler path: Airflow's own scheduler, dag-processor, triggerer and api-server run the DAGs.
 
-The landing zone of the shared e2e dataset (tests/e2e/conftest.py: two fixed
-business days, so neither the data nor the verdict depend on the day the suite
+The landing zone of the shared e2e dataset (tests/e2e/conftest.py: one fixed
+business day, so neither the data nor the verdict depend on the day the suite
 runs); the ingest DAGs' start_date/end_date (MSDW_START_DATE/MSDW_END_DATE)
 bound them, so the scheduler creates the catch-up runs by itself (no manual
 trigger), the transform DAG runs on the raw assets, the marts DAG on the
@@ -142,7 +142,7 @@ def scheduler(home, e2e_pipeline):
             def pipeline_done(states: dict) -> bool:
                 failed = {k: v for k, v in states.items() if k[1] == "failed"}
                 assert not failed, f"DAG runs failed: {failed} (logs in {home}/airflow/logs)"
-                ingest_ok = all(states.get((f"ingest_{s}", "success"), 0) == 2
+                ingest_ok = all(states.get((f"ingest_{s}", "success"), 0) == 1
                                 for s in ("registration", "sampling", "equipment", "complaints"))
                 return ingest_ok and not _busy(states) and _marts_after_last_transform(meta)
 
@@ -163,7 +163,7 @@ def test_scheduler_runs_the_pipeline(scheduler, e2e_pipeline):
         # one scheduled run per business day and feed, nothing else loaded
         days = c.execute("select count(distinct business_date) from audit.load_files where airflow_run_id like 'scheduled__%%'"
                          ).fetchone()[0]
-    assert days == 2
+    assert days == 1
 
 
 def _run_of_day(meta: str, dag_id: str, day) -> str:
@@ -301,13 +301,13 @@ def test_backfill_of_the_range_is_a_noop(scheduler):
 
     def backfilled(states: dict) -> bool:
         runs = [r for r in _runs(meta, "ingest_sampling") if r[1] == "backfill"]
-        return len(runs) == 2 and all(r[2] == "success" for r in runs) and not _busy(states)
+        return len(runs) == 1 and all(r[2] == "success" for r in runs) and not _busy(states)
 
     _wait(meta, backfilled, "backfill of ingest_sampling")
-    assert len(_runs(meta, "ingest_sampling")) == 2  # the two days re-run in place, no day outside the range
+    assert len(_runs(meta, "ingest_sampling")) == 1  # the day re-run in place, no day outside the range
     with psycopg.connect(dsn) as c:
         statuses = c.execute("select business_date, status, count(*) from audit.load_files where source = 'sampling'"
                              " and load_id > %s group by 1, 2 order by 1, 2", (last_load,)).fetchall()
-    assert [(d, s) for d, s, _ in statuses] == [(START, "noop"), (END, "noop")]
+    assert [(d, s) for d, s, _ in statuses] == [(START, "noop")]
     assert sampling_raw() == before
 

@@ -126,3 +126,27 @@ def test_one_flagged_row_of_a_tiny_day_is_not_a_failed_share(warehouse_env):
         conn.commit()
     with pytest.raises(GateFailed, match="_w__uscc_check__uscc"):
         run_gate("raw_registration_events", run_id="r6", business_date=later, data_docs=False)
+
+
+def test_source_gate_validates_every_feed_and_names_the_failed_one(history):
+    """The ingest DAG's one gate_raw task (msdw.orchestration.tasks.gate_source): a failing feed does not stop
+    the others being validated and recorded; the task fails naming the failed feed only."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from msdw.orchestration.tasks import gate_source
+
+    with psycopg.connect(history) as conn:
+        _load(conn, DAY, 10 * BASELINE_ROWS)
+        conn.execute("""insert into audit.load_files (source, feed, business_date, file_name, rows_in, rows_loaded,
+                                                      rows_quarantined, rows_warned, status, started_at)
+                        values ('registration', 'annual_reports', %s, 'annual_reports.csv', 0, 0, 0, 0, 'loaded', now())""",
+                     (DAY,))  # out of season: a delivered file with no rows
+        conn.commit()
+    loaded = {"registration_events": {"delivered": [DAY.isoformat()]}, "annual_reports": {"delivered": [DAY.isoformat()]},
+              "entity_snapshot": {"delivered": []}}  # the opening register is optional: not delivered, not gated
+    with pytest.raises(AirflowFailException, match="raw gate failed for registration_events: ") as exc:
+        gate_source("registration", [DAY], loaded, "r-src", "scheduled__x")
+    assert "annual_reports" not in str(exc.value).split(":")[0]
+    with psycopg.connect(history) as conn:
+        runs = dict(conn.execute("select gate, success from audit.quality_runs where run_id = 'r-src'").fetchall())
+    assert runs == {"raw_registration_events": False, "raw_annual_reports": True}

@@ -132,7 +132,7 @@ def test_missing_manifest_times_out_alerts_and_loads_nothing(two_days):
     assert late["state"] == "failed", late
     assert (late["timeout"], late["poke_interval"], late["mode"]) == (6.0, 1.0, "reschedule")
     assert late["tasks"] == {"wait_for_manifest": "failed", "verify_delivery": "upstream_failed",
-                             "load_complaints": "upstream_failed", "gate_raw_complaints": "upstream_failed"}
+                             "load_complaints": "upstream_failed", "gate_raw": "upstream_failed"}
     [alert] = two_days["late_alerts"]
     assert alert["event"] == "delivery_late" and alert["context"]["task_id"] == "wait_for_manifest"
     assert alert["message"].startswith("ingest_complaints: manifest.json not delivered in time (Sensor has timed out")
@@ -173,7 +173,7 @@ def test_airflow_task_logs_carry_no_personal_data(two_days):
                 for p in (settings().airflow_home / "logs").rglob("*") if p.is_file()}
     text = "\n".join(outputs.values())
     # the logs are there: the loader and the gate of the good day reported their work
-    assert "load_complaints" in text and "gate_raw_complaints" in text, text[-3000:]
+    assert "load_complaints" in text and "gate_raw" in text, text[-3000:]
     values = [v for r in q(two_days["dsn"], "select complainant_name, complainant_phone, complainant_id_no from raw.complaints")
               for v in r if v]
     assert {"王五", "13800138000", "11010519491231002X"} <= set(values)

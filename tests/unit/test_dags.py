@@ -73,10 +73,11 @@ def test_ingest_dag_follows_contracts(dagbag, source):
     assert {"wait_for_manifest", "verify_delivery"} <= ids
     sensor = dag.get_task("wait_for_manifest")
     assert sensor.mode == "reschedule" and sensor.timeout > 0
+    gate = dag.get_task("gate_raw")  # one gate task per source: every feed's suite, one GX import
+    assert [a.uri for a in gate.outlets] == [f"msdw://raw/{f.name}" for f in source_feeds(source)]
+    assert gate.upstream_task_ids == {"wait_for_manifest"} | {f"load_{f.name}" for f in source_feeds(source)}
     for f in source_feeds(source):
-        assert f"load_{f.name}" in ids and f"gate_raw_{f.name}" in ids
-        gate = dag.get_task(f"gate_raw_{f.name}")
-        assert [a.uri for a in gate.outlets] == [f"msdw://raw/{f.name}"]
+        assert f"load_{f.name}" in ids
         load = dag.get_task(f"load_{f.name}")
         assert "verify_delivery" in load.upstream_task_ids
         for up in f.load_after:

@@ -2,7 +2,9 @@
 
 * ``ingest_<source>`` (one per source, from ``msdw.contracts``): wait for the
   day's ``manifest.json`` → verify the delivery → ``load_<feed>`` →
-  ``gate_raw_<feed>`` → Asset ``msdw://raw/<feed>``.
+  ``gate_raw`` (every feed of the source, one process: one Great Expectations
+  import per source and day instead of one per feed) → Asset
+  ``msdw://raw/<feed>`` for each feed.
 * ``transform_warehouse``: runs when any raw asset is updated; dbt seeds,
   staging and warehouse layers, then ``gate_warehouse`` → Asset
   ``msdw://warehouse``.
@@ -141,20 +143,17 @@ def build_ingest_dag(source: str) -> DAG:
                 return tasks.load(source, feed, _dates(dates), tasks.landing_of(ctx["params"]),
                                   ctx["dag"].dag_id, ctx["run_id"])
 
-            @task(task_id=f"gate_raw_{f.name}", pool=WAREHOUSE_POOL, outlets=[raw_asset(f.name)])
-            def gate_raw(dates: list[str], loaded: dict, feed: str = f.name, optional: bool = f.optional) -> list:
-                ctx = get_current_context()
-                days = tasks.gate_days(optional, _dates(dates), loaded)
-                if not days:
-                    return []
-                # a scheduled run gates its day; a catch-up run gates its days as one batch
-                return [tasks.gate(f"raw_{feed}", tasks.run_label(ctx), ctx["run_id"], business_date=days[-1],
-                                   date_from=days[0] if len(days) > 1 else None)]
+            loads[f.name] = load(dates)
+            verified >> loads[f.name]
 
-            loaded = load(dates)
-            verified >> loaded
-            gate_raw(dates, loaded)
-            loads[f.name] = loaded
+        # One task validates every feed of the source: each feed's suite runs and is
+        # recorded even when another fails; the task fails naming every failed feed.
+        @task(task_id="gate_raw", pool=WAREHOUSE_POOL, outlets=[raw_asset(f.name) for f in feeds])
+        def gate_raw(dates: list[str], loaded: dict) -> list:
+            ctx = get_current_context()
+            return tasks.gate_source(source, _dates(dates), loaded, tasks.run_label(ctx), ctx["run_id"])
+
+        gate_raw(dates, dict(loads))  # XComArgs inside the dict: the gate waits for every load
         for f in feeds:  # declared order dependencies (e.g. registry before inspections)
             for upstream in f.load_after:
                 loads[upstream] >> loads[f.name]

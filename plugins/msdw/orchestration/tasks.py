@@ -156,6 +156,38 @@ def gate(suite: str, run_id: str, airflow_run_id: str, business_date: date | Non
     return {"suite": suite, "success": bool(getattr(result, "success", True))}
 
 
+def gate_source(source: str, dates: list[date], loaded: dict[str, dict[str, Any]], run_id: str,
+                airflow_run_id: str) -> list[dict[str, Any]]:
+    """The raw gate of every feed of ``source`` (contract order) for the run's days, in one process.
+
+    Each feed's suite runs and is recorded whatever the others gave; a run
+    covering several days (catch-up) validates them as one batch per feed.
+    Fails (permanently: re-running the same data cannot pass) naming every
+    feed whose gate failed.
+    """
+    from msdw.contracts import source_feeds
+    from msdw.quality import GateFailed
+
+    results, failed = [], []
+    for f in source_feeds(source):
+        days = gate_days(f.optional, dates, loaded.get(f.name) or {})
+        if not days:
+            continue
+        try:
+            results.append(gate(f"raw_{f.name}", run_id, airflow_run_id, business_date=days[-1],
+                                date_from=days[0] if len(days) > 1 else None))
+        except Exception as exc:  # noqa: BLE001 - every feed is validated before the task fails
+            if not isinstance(exc.__cause__, GateFailed) and not isinstance(exc, GateFailed):
+                raise
+            failed.append((f.name, exc))
+    if failed:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("raw gate failed for " + ", ".join(n for n, _ in failed) + ": "
+                                   + " | ".join(str(e) for _, e in failed))
+    return results
+
+
 # --- transformation -------------------------------------------------------------
 
 

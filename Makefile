@@ -35,7 +35,7 @@ demo: venv system-deps
 
 test: venv system-deps
 	$(BIN)/ruff check plugins dags tests bench
-	$(BIN)/python -m pytest -q --timeout=1200 --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --timeout=1200 --durations=25 -n 2 --dist loadscope $(PYTEST_ARGS)
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)

@@ -17,10 +17,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Under pytest-xdist (PYTEST_ARGS='-n 2'; not the default: on 2 cores the suite is CPU-bound
-# and took 1 235 s with two workers vs 1 204 s serially) each worker has its own embedded server
-# (pg_admin_dsn, by pid) and its own dbt target and log directories, so two dbt
-# invocations never share partial_parse.msgpack or run_results.json.
+# `make test` runs two pytest-xdist workers with --dist loadscope: each test module runs whole on
+# one worker, so its module fixtures are built once (tests/e2e/test_pipeline.py holds both end-to-end
+# paths for that reason: they share one session fixture). (--dist loadgroup would group by mark, but
+# pytest-xdist 3.8 groups by a node-id suffix that pytest 9's Item.nodeid no longer returns.)
+# Each worker has its own embedded server (pg_admin_dsn, by pid) and its own dbt target and log
+# directories, so two dbt invocations never share partial_parse.msgpack or run_results.json.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     _dbt_dir = Path("/tmp") / f"msdw-test-dbt-{os.getpid()}"
     os.environ.setdefault("DBT_TARGET_PATH", str(_dbt_dir / "target"))

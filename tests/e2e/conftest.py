@@ -2,8 +2,8 @@
 
 One generated business day (a Monday, defects, CSV / GB18030 /
 XLSX files) run once through the project's DAGs with ``dag.test()`` (what
-``msdw run`` does) into their own warehouse. ``test_pipeline_dag_test`` checks
-that run; ``test_scheduler`` runs the same landing zone through Airflow's own
+``msdw run`` does) into their own warehouse. ``test_pipeline`` checks
+that run, then runs the same landing zone through Airflow's own
 scheduler and must publish the same marts (their checksum is computed here).
 """
 

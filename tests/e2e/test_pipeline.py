@@ -1,20 +1,32 @@
-"""The scheduler path: Airflow's own scheduler, dag-processor, triggerer and api-server run the DAGs.
+"""End to end over one generated business day: the dag.test path, then the scheduler path.
 
-The landing zone of the shared e2e dataset (tests/e2e/conftest.py: one fixed
-business day, so neither the data nor the verdict depend on the day the suite
-runs); the ingest DAGs' start_date/end_date (MSDW_START_DATE/MSDW_END_DATE)
-bound them, so the scheduler creates the catch-up runs by itself (no manual
-trigger), the transform DAG runs on the raw assets, the marts DAG on the
-warehouse asset (its month-close cron also fires at unpause: it is skipped
-while no warehouse has passed its gate). The marts must equal those of the
-dag.test path (``msdw run``) over the same landing zone.
+1. The dag.test path (what `msdw run` and `msdw demo` do): every DAG of dags/
+   runs in-process against a real PostgreSQL (the session fixture
+   ``e2e_pipeline``, tests/e2e/conftest.py); the tests check what an auditor
+   and a BI tool see afterwards, and that a re-run changes nothing.
+2. The scheduler path: Airflow's own scheduler, dag-processor, triggerer and
+   api-server run the same DAGs over a copy of the same landing zone.
 
-LocalExecutor by default; CeleryExecutor with a Celery worker when
-MSDW_CELERY_BROKER_URL is set (e.g. redis://127.0.0.1:6379/0).
+   The landing zone of the shared e2e dataset (tests/e2e/conftest.py: one fixed
+   business day, so neither the data nor the verdict depend on the day the suite
+   runs); the ingest DAGs' start_date/end_date (MSDW_START_DATE/MSDW_END_DATE)
+   bound them, so the scheduler creates the catch-up runs by itself (no manual
+   trigger), the transform DAG runs on the raw assets, the marts DAG on the
+   warehouse asset (its month-close cron also fires at unpause: it is skipped
+   while no warehouse has passed its gate). The marts must equal those of the
+   dag.test path (``msdw run``) over the same landing zone.
+
+   LocalExecutor by default; CeleryExecutor with a Celery worker when
+   MSDW_CELERY_BROKER_URL is set (e.g. redis://127.0.0.1:6379/0).
+
+One module, so that test distribution by module (``make test``: pytest-xdist
+``--dist loadscope``) runs both paths on one worker and the shared dag.test
+run happens once.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -25,6 +37,105 @@ import pytest
 from e2e_data import END, MARTS_CHECKSUM, START
 
 pytestmark = [pytest.mark.slow]
+
+
+# --- 1. the dag.test path -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pipeline(e2e_pipeline, e2e_env):
+    """The shared dag.test run; its environment stays set for the module (the re-run test runs again)."""
+    mp = pytest.MonkeyPatch()
+    for k, v in e2e_env.items():
+        mp.setenv(k, v)
+    yield e2e_pipeline
+    mp.undo()
+
+
+def test_every_dag_succeeded(pipeline):
+    states = {dag_id: state for dag_id, state, _ in pipeline["report"].runs}
+    assert states == {
+        "ingest_registration": "success",
+        "ingest_sampling": "success",
+        "ingest_equipment": "success",
+        "ingest_complaints": "success",
+        "transform_warehouse": "success",
+        "refresh_monthly_marts": "success",
+    }
+
+
+def test_nothing_lost(pipeline):
+    """For every file: rows in = rows loaded + rows quarantined, and rows in = manifest rows."""
+    landing: Path = pipeline["landing"]
+    expected = {}
+    for manifest in landing.glob("*/*/manifest.json"):
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        for f in m["files"]:
+            expected[(m["source"], m["business_date"], f["name"])] = f["rows"]
+    with psycopg.connect(pipeline["dsn"]) as c:
+        rows = c.execute(
+            "select source, business_date::text, file_name, rows_in, rows_loaded, rows_quarantined"
+            " from audit.load_files where status in ('loaded', 'replaced')"
+        ).fetchall()
+    got = {(s, d, f): n for s, d, f, n, _, _ in rows}
+    assert got == expected
+    for *_, n_in, n_loaded, n_q in rows:
+        assert n_in == n_loaded + n_q
+
+
+def test_defects_were_quarantined(pipeline):
+    sidecar = pipeline["landing"] / "_generator" / "defects.jsonl"
+    refused = [json.loads(line) for line in sidecar.read_text().splitlines() if line.strip()]
+    refused = [d for d in refused if d.get("expected", {}).get("level") == "R"]
+    assert refused, "the generator injected no R-level defect"
+    with psycopg.connect(pipeline["dsn"]) as c:
+        n_q = c.execute("select coalesce(sum(rows_quarantined), 0) from audit.load_files").fetchone()[0]
+    assert n_q >= len({(d["feed"], d["business_date"], d["line"]) for d in refused})
+
+
+def test_marts_published_for_bi(pipeline):
+    with psycopg.connect(pipeline["dsn"]) as c:
+        c.execute("set role msdw_bi")
+        n, as_of = c.execute(
+            "select count(*), max(as_of_date) from marts.indicator_monthly"
+        ).fetchone()
+        assert n > 0
+        assert as_of == END
+        codes = {r[0] for r in c.execute("select distinct indicator_code from marts.indicator_monthly")}
+        assert {"REG_NEW", "SMP_PASS_RATE", "EQ_INSPECTION_RATE", "CP_ONTIME_RATE"} <= codes
+        c.rollback()
+        c.execute("set role msdw_bi")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("select * from raw.complaints limit 1")
+
+
+def test_rerun_is_idempotent(pipeline):
+    """Re-running the same days loads nothing new (same sha256 → noop) and the marts do not change."""
+    from msdw.orchestration.runner import run_range
+
+    def marts_checksum():
+        with psycopg.connect(pipeline["dsn"]) as c:
+            return c.execute(
+                "select md5(string_agg(t::text, '|' order by t::text)) from ("
+                " select indicator_code, period_month, region_code, breakdown_type, breakdown_value,"
+                " value, numerator, denominator, ytd_value from marts.indicator_monthly) t"
+            ).fetchone()[0]
+
+    def load_counts():
+        with psycopg.connect(pipeline["dsn"]) as c:
+            return dict(c.execute("select status, count(*) from audit.load_files group by status").fetchall())
+
+    before, counts_before = marts_checksum(), load_counts()
+    run_range(str(pipeline["landing"]), START, END)
+    counts_after = load_counts()
+    assert counts_after.get("loaded") == counts_before.get("loaded")
+    assert counts_after.get("replaced", 0) == counts_before.get("replaced", 0)
+    files = counts_before.get("loaded", 0) + counts_before.get("replaced", 0)
+    assert counts_after.get("noop", 0) - counts_before.get("noop", 0) == files
+    assert marts_checksum() == before
+
+
+# --- 2. the scheduler path ------------------------------------------------------------------------------------
 
 DAGS = ["ingest_registration", "ingest_sampling", "ingest_equipment", "ingest_complaints",
         "transform_warehouse", "refresh_monthly_marts"]

@@ -156,6 +156,7 @@ def gate(suite: str, run_id: str, airflow_run_id: str, business_date: date | Non
     return {"suite": suite, "success": bool(getattr(result, "success", True))}
 
 
+@permanent_errors_fail_fast
 def gate_source(source: str, dates: list[date], loaded: dict[str, dict[str, Any]], run_id: str,
                 airflow_run_id: str) -> list[dict[str, Any]]:
     """The raw gate of every feed of ``source`` (contract order) for the run's days, in one process.
@@ -166,6 +167,7 @@ def gate_source(source: str, dates: list[date], loaded: dict[str, dict[str, Any]
     feed whose gate failed.
     """
     from msdw.contracts import source_feeds
+    from msdw.errors import PermanentError
     from msdw.quality import GateFailed
 
     results, failed = [], []
@@ -174,17 +176,14 @@ def gate_source(source: str, dates: list[date], loaded: dict[str, dict[str, Any]
         if not days:
             continue
         try:
-            results.append(gate(f"raw_{f.name}", run_id, airflow_run_id, business_date=days[-1],
-                                date_from=days[0] if len(days) > 1 else None))
-        except Exception as exc:  # noqa: BLE001 - every feed is validated before the task fails
-            if not isinstance(exc.__cause__, GateFailed) and not isinstance(exc, GateFailed):
-                raise
+            # the undecorated gate: a GateFailed is collected here, not turned into a task failure yet
+            results.append(gate.__wrapped__(f"raw_{f.name}", run_id, airflow_run_id, business_date=days[-1],
+                                            date_from=days[0] if len(days) > 1 else None))
+        except GateFailed as exc:
             failed.append((f.name, exc))
     if failed:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        raise AirflowFailException("raw gate failed for " + ", ".join(n for n, _ in failed) + ": "
-                                   + " | ".join(str(e) for _, e in failed))
+        raise PermanentError("raw gate failed for " + ", ".join(n for n, _ in failed) + ": "
+                             + " | ".join(f"GateFailed: {e}" for _, e in failed))
     return results
 
 

@@ -158,11 +158,14 @@ def child_dbt(args: list[str]) -> None:
         results, ok, err, seconds = [], False, str(exc)[:2000], float("nan")
     split: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
+    slow = sorted(results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:8]
     for r in results:
         kind = r.get("unique_id", "").split(".", 1)[0]
         split[kind] += r.get("execution_time") or 0.0
         counts[kind] += 1
-    emit({"seconds": seconds, "ok": ok, "error": err, "node_seconds": dict(split), "nodes": dict(counts)})
+    emit({"seconds": seconds, "ok": ok, "error": err, "node_seconds": dict(split), "nodes": dict(counts),
+          "slowest_nodes_s": {(r.get("unique_id") or "?.?.?").split(".")[2]: round(r.get("execution_time") or 0.0, 1)
+                              for r in slow}})
 
 
 def child_marts(run_id: str) -> None:
@@ -172,7 +175,12 @@ def child_marts(run_id: str) -> None:
     out: dict = {}
     t0 = time.perf_counter()
     try:
-        out["dbt_build_marts_s"] = run_dbt(["build", "--select", "marts"], vars={"msdw_run_id": run_id}).seconds
+        res = run_dbt(["build", "--select", "marts"], vars={"msdw_run_id": run_id})
+        out["dbt_build_marts_s"] = res.seconds
+        # the slowest nodes: where a marts refresh spends its time
+        slow = sorted(res.results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:8]
+        out["slowest_nodes_s"] = {(r.get("unique_id") or "?.?.?").split(".")[2]: round(r.get("execution_time") or 0.0, 1)
+                                  for r in slow}
     except DbtRunError as exc:
         out["dbt_build_marts_s"] = time.perf_counter() - t0
         out["dbt_error"] = str(exc)[:1500]

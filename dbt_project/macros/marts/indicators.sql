@@ -46,26 +46,181 @@
 {%- endmacro %}
 
 {#-
-    Year-to-date windows of non-additive measures (distinct counts): each fact
-    row is repeated for its own month (window_kind 'month') and for every later
-    month of the same year ('ytd'), so `count(distinct …)` is exact per window.
+    Distinct-count measures for the month and the year to date, in one pass.
+
+    `base` has one row per fact with `activity_month`, `region_code`, the
+    breakdown columns, the counted key and (optionally) boolean flag columns.
+    Each measure counts the distinct non-NULL keys with at least `min_rows`
+    rows (where its `flag` holds, when it has one) in the window:
+    ``{'name': 'eq_devices_with_hazard', 'flag': 'has_hazard'}``,
+    ``{'name': 'cp_repeat_complainants', 'min_rows': 2}``.
+
+    Output: one row per (period_month, region_code, breakdown_type,
+    breakdown_value, window_kind) — 'month' where the grain has rows in that
+    month, 'ytd' for every period of a year from the grain's first month with
+    rows in that year on (the rows of the former "repeat every row for every
+    later month" form, with the same values).
+
+    Why not `count(distinct …)` over each window: the year-to-date window of
+    month M holds every row of months 1..M, so that form repeats each row for
+    every later month of its year (6.5× on average over a year, ×12 for a
+    January row) and sorts all of it. Here each key contributes once per
+    (grain, month) and once per (grain, year): the month in which it reaches
+    each measure's threshold. A key counts in the year to date of M exactly
+    when that month is ≤ M, so the YTD value is a running sum of those
+    "qualifying months" — linear in the rows, whatever the number of periods.
 -#}
-{% macro period_windows(base, periods, activity_month='activity_month') -%}
-    select
-        p.period_month,
-        'month' as window_kind,
-        b.*
-    from {{ base }} as b
-    inner join {{ periods }} as p on b.{{ activity_month }} = p.period_month
+{% macro distinct_windows(base, periods, key, breakdowns, measures) -%}
+    {%- set grain = 'region_code, breakdown_type, breakdown_value' -%}
+    {%- set ns = namespace(cumulative=false) -%}
+    {%- for m in measures if m.get('min_rows', 1) > 1 %}{% set ns.cumulative = true %}{% endfor -%}
+    with per_key_month as (
+        -- rows per (month, grain, key) and measure
+        select
+            b.activity_month,
+            rm.region_code,
+            bd.breakdown_type,
+            bd.breakdown_value,
+            b.{{ key }} as distinct_key
+            {%- for m in measures %},
+            count(*){% if m.get('flag') %} filter (where b.{{ m.flag }}){% endif %} as n_{{ loop.index }}
+            {%- endfor %}
+        from {{ base }} as b
+        {{ mart_region_join('b') }}
+        {{ breakdown_rows('b', breakdowns) }}
+        group by b.activity_month, rm.region_code, bd.breakdown_type, bd.breakdown_value, b.{{ key }}
+    ),
+
+    month_window as (
+        select
+            p.period_month,
+            x.region_code,
+            x.breakdown_type,
+            x.breakdown_value,
+            'month' as window_kind
+            {%- for m in measures %},
+            count(*) filter (where x.distinct_key is not null and x.n_{{ loop.index }} >= {{ m.get('min_rows', 1) }})
+                as {{ m.name }}
+            {%- endfor %}
+        from per_key_month as x
+        inner join {{ periods }} as p on x.activity_month = p.period_month
+        group by p.period_month, x.region_code, x.breakdown_type, x.breakdown_value
+    ),
+
+    {%- if ns.cumulative %}
+    per_key_running as (
+        -- rows of each key so far in its year, per measure with a threshold above 1
+        select
+            x.*
+            {%- for m in measures %}{% if m.get('min_rows', 1) > 1 %},
+            sum(x.n_{{ loop.index }}) over (
+                partition by x.region_code, x.breakdown_type, x.breakdown_value, x.distinct_key,
+                date_trunc('year', x.activity_month)
+                order by x.activity_month
+            ) as c_{{ loop.index }}
+            {%- endif %}{% endfor %}
+        from per_key_month as x
+    ),
+    {%- endif %}
+
+    per_key_year as (
+        -- per (grain, year, key): its first month with rows, and the month it
+        -- reaches each measure's threshold (NULL: not within the year)
+        select
+            {{ grain }},
+            cast(date_trunc('year', activity_month) as date) as period_year_start,
+            min(activity_month) as first_month
+            {%- for m in measures %},
+            min(activity_month) filter (
+                where distinct_key is not null and
+                {% if m.get('min_rows', 1) > 1 %}c_{{ loop.index }} >= {{ m.min_rows }}{% else %}n_{{ loop.index }} >= 1{% endif %}
+            ) as q_{{ loop.index }}
+            {%- endfor %}
+        from {{ 'per_key_running' if ns.cumulative else 'per_key_month' }}
+        group by {{ grain }}, distinct_key, date_trunc('year', activity_month)
+    ),
+
+    qualifying as (
+        -- per (grain, year, month): keys first seen (which rows the year to date has) and keys qualifying per measure
+        select
+            f.region_code,
+            f.breakdown_type,
+            f.breakdown_value,
+            f.period_year_start,
+            v.month_start,
+            count(*) filter (where v.which = 0) as n_first
+            {%- for m in measures %},
+            count(*) filter (where v.which = {{ loop.index }}) as n_{{ loop.index }}
+            {%- endfor %}
+        from per_key_year as f
+        cross join lateral (
+            values (f.first_month, 0)
+            {%- for m in measures %}, (f.q_{{ loop.index }}, {{ loop.index }}){% endfor %}
+        ) as v (month_start, which)
+        where v.month_start is not null
+        group by f.region_code, f.breakdown_type, f.breakdown_value, f.period_year_start, v.month_start
+    ),
+
+    ytd_periods as (
+        -- every period of a grain's year from its first month with rows on, with no new key
+        select
+            g.region_code,
+            g.breakdown_type,
+            g.breakdown_value,
+            g.period_year_start,
+            p.period_month as month_start,
+            0 as n_first
+            {%- for m in measures %},
+            0 as n_{{ loop.index }}
+            {%- endfor %}
+        from (
+            select
+                {{ grain }},
+                period_year_start,
+                min(month_start) as first_month
+            from qualifying
+            group by {{ grain }}, period_year_start
+        ) as g
+        inner join {{ periods }} as p
+            on
+                date_trunc('year', p.period_month) = g.period_year_start
+                and p.period_month >= g.first_month
+    ),
+
+    ytd_running as (
+        select
+            {{ grain }},
+            month_start
+            {%- for m in measures %},
+            sum(sum(n_{{ loop.index }})) over (
+                partition by {{ grain }}, period_year_start order by month_start
+            ) as {{ m.name }}
+            {%- endfor %}
+        from (
+            select * from qualifying
+            union all
+            select * from ytd_periods
+        ) as q
+        group by {{ grain }}, period_year_start, month_start
+    ),
+
+    ytd_window as (
+        select
+            p.period_month,
+            r.region_code,
+            r.breakdown_type,
+            r.breakdown_value,
+            'ytd' as window_kind
+            {%- for m in measures %},
+            cast(r.{{ m.name }} as bigint) as {{ m.name }}
+            {%- endfor %}
+        from ytd_running as r
+        inner join {{ periods }} as p on r.month_start = p.period_month
+    )
+
+    select * from month_window
     union all
-    select
-        p.period_month,
-        'ytd' as window_kind,
-        b.*
-    from {{ base }} as b
-    inner join {{ periods }} as p
-        on date_trunc('year', b.{{ activity_month }}) = date_trunc('year', p.period_month)
-        and b.{{ activity_month }} <= p.period_month
+    select * from ytd_window
 {%- endmacro %}
 
 {#-

@@ -1,6 +1,7 @@
 -- Grain: one row per (period_month, window_kind, region_code, breakdown_type, breakdown_value);
 -- distinct devices inspected (any inspection type) and those of them with an
--- inspection reporting at least one hazard, for the month and the year to date.
+-- inspection reporting at least one hazard, for the month and the year to date
+-- (macro distinct_windows).
 with inspections as (
     select * from {{ ref('fct_equipment_inspection') }}
 ),
@@ -16,36 +17,14 @@ base as (
         region_code,
         kind_code as category_code,
         equipment_code,
-        hazards_found
+        coalesce(hazards_found >= 1, false) as has_hazard
     from inspections
 ),
 
-windowed as (
-    {{ period_windows('base', 'periods') }}
-),
-
-exploded as (
-    select
-        w.period_month,
-        w.window_kind,
-        rm.region_code,
-        bd.breakdown_type,
-        bd.breakdown_value,
-        w.equipment_code,
-        w.hazards_found
-    from windowed as w
-    {{ mart_region_join('w') }}
-    {{ breakdown_rows('w', ['category_code']) }}
-),
-
 final as (
-    select
-        {{ mart_grain() }},
-        window_kind,
-        count(distinct equipment_code) as eq_devices_inspected,
-        count(distinct equipment_code) filter (where hazards_found >= 1) as eq_devices_with_hazard
-    from exploded
-    group by {{ mart_grain() }}, window_kind
+    {{ distinct_windows('base', 'periods', key='equipment_code',
+        breakdowns=['category_code'],
+        measures=[{'name': 'eq_devices_inspected'}, {'name': 'eq_devices_with_hazard', 'flag': 'has_hazard'}]) }}
 )
 
 select * from final

@@ -53,19 +53,32 @@ due as (
         and not coalesce(e.cancelled_date <= make_date(y.report_year + 1, 6, 30), false)
 ),
 
-due_by_submit_month as (
+due_finest as (
+    -- entities per (report year, submit month, county, entity_category) before
+    -- the region and breakdown rows are added (additive: a count)
     select
         d.report_year,
         cast(date_trunc('month', r.submitted_date) as date) as submit_month,
-        rm.region_code,
-        bd.breakdown_type,
-        bd.breakdown_value,
+        d.region_code,
+        d.entity_category,
         count(*) as entities
     from due as d
     left join reports as r on d.uscc = r.uscc and d.report_year = r.report_year
+    group by d.report_year, 2, d.region_code, d.entity_category
+),
+
+due_by_submit_month as (
+    select
+        d.report_year,
+        d.submit_month,
+        rm.region_code,
+        bd.breakdown_type,
+        bd.breakdown_value,
+        sum(d.entities) as entities
+    from due_finest as d
     {{ mart_region_join('d') }}
     {{ breakdown_rows('d', ['entity_category']) }}
-    group by d.report_year, 2, rm.region_code, bd.breakdown_type, bd.breakdown_value
+    group by d.report_year, d.submit_month, rm.region_code, bd.breakdown_type, bd.breakdown_value
 ),
 
 final as (

@@ -2,6 +2,11 @@
 -- special-equipment stock at period end (month end, or as_of_date for the
 -- current month): the dim_equipment version valid at the end of that day.
 -- Unit counts exclude 压力管道 (measured in metres: EQ_PIPELINE_M).
+-- Cost: devices × periods rows at period end, aggregated once at the finest
+-- grain (county × 种类 × 重点监管) before the region and breakdown rows are
+-- added; only the distinct users (EQ_USERS) travel as keys, deduplicated by
+-- hash aggregates (a count(distinct) over every exploded device row sorted
+-- ~11 M rows at province scale: docs/performance.md §7).
 with versions as (
     select * from {{ ref('dim_equipment') }}
     where not is_inferred and is_in_use
@@ -27,34 +32,91 @@ at_period_end as (
     inner join versions as v on p.period_end >= v.valid_from and p.period_end < v.valid_to
 ),
 
-exploded as (
+finest as (
+    -- additive measures per (period, county, 种类, 重点监管)
     select
-        a.period_month,
-        rm.region_code,
-        bd.breakdown_type,
-        bd.breakdown_value,
-        a.period_end,
-        a.is_pipeline,
-        a.next_inspection_due,
-        a.pipeline_length_m,
-        a.user_uscc
-    from at_period_end as a
-    {{ mart_region_join('a') }}
-    {{ breakdown_rows('a', ['category_code', 'key_supervision']) }}
-),
-
-final as (
-    select
-        {{ mart_grain() }},
+        period_month,
+        region_code,
+        category_code,
+        key_supervision,
         count(*) filter (where not is_pipeline) as eq_in_use,
         count(*) filter (where not is_pipeline and next_inspection_due >= period_end) as eq_in_use_inspected,
         count(*) filter (
             where not is_pipeline and (next_inspection_due is null or next_inspection_due < period_end)
         ) as eq_overdue,
-        coalesce(sum(pipeline_length_m) filter (where is_pipeline), 0) as eq_pipeline_m,
-        count(distinct user_uscc) as eq_users
-    from exploded
-    group by {{ mart_grain() }}
+        sum(pipeline_length_m) filter (where is_pipeline) as eq_pipeline_m
+    from at_period_end
+    group by period_month, region_code, category_code, key_supervision
+),
+
+finest_users as (
+    -- the distinct users per (period, county, 种类, 重点监管)
+    select distinct
+        period_month,
+        region_code,
+        category_code,
+        key_supervision,
+        user_uscc
+    from at_period_end
+    where user_uscc is not null
+),
+
+counts as (
+    select
+        f.period_month,
+        rm.region_code,
+        bd.breakdown_type,
+        bd.breakdown_value,
+        cast(sum(f.eq_in_use) as bigint) as eq_in_use,
+        cast(sum(f.eq_in_use_inspected) as bigint) as eq_in_use_inspected,
+        cast(sum(f.eq_overdue) as bigint) as eq_overdue,
+        coalesce(sum(f.eq_pipeline_m), 0) as eq_pipeline_m
+    from finest as f
+    {{ mart_region_join('f') }}
+    {{ breakdown_rows('f', ['category_code', 'key_supervision']) }}
+    group by f.period_month, rm.region_code, bd.breakdown_type, bd.breakdown_value
+),
+
+users as (
+    select
+        period_month,
+        region_code,
+        breakdown_type,
+        breakdown_value,
+        count(*) as eq_users
+    from (
+        select
+            u.period_month,
+            rm.region_code,
+            bd.breakdown_type,
+            bd.breakdown_value,
+            u.user_uscc
+        from finest_users as u
+        {{ mart_region_join('u') }}
+        {{ breakdown_rows('u', ['category_code', 'key_supervision']) }}
+        group by u.period_month, rm.region_code, bd.breakdown_type, bd.breakdown_value, u.user_uscc
+    ) as per_user
+    group by period_month, region_code, breakdown_type, breakdown_value
+),
+
+final as (
+    select
+        c.period_month,
+        c.region_code,
+        c.breakdown_type,
+        c.breakdown_value,
+        c.eq_in_use,
+        c.eq_in_use_inspected,
+        c.eq_overdue,
+        c.eq_pipeline_m,
+        coalesce(u.eq_users, 0) as eq_users
+    from counts as c
+    left join users as u
+        on
+            c.period_month = u.period_month
+            and c.region_code = u.region_code
+            and c.breakdown_type = u.breakdown_type
+            and c.breakdown_value = u.breakdown_value
 )
 
 select * from final

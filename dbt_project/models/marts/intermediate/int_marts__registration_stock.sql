@@ -17,30 +17,54 @@ periods as (
     where domain = 'registration'
 ),
 
+-- counted at the finest grain (county × entity_category × industry_section)
+-- first, then per region and breakdown row: the opening register is millions
+-- of rows at province scale
+opening_finest as (
+    select
+        region_code,
+        entity_category,
+        industry_section,
+        count(*) as delta
+    from opening
+    group by region_code, entity_category, industry_section
+),
+
 opening_counts as (
     select
         cast(null as date) as change_month,
         rm.region_code,
         bd.breakdown_type,
         bd.breakdown_value,
-        count(*) as delta
-    from opening as o
+        sum(o.delta) as delta
+    from opening_finest as o
     {{ mart_region_join('o') }}
     {{ breakdown_rows('o', ['entity_category', 'industry_section']) }}
     group by rm.region_code, bd.breakdown_type, bd.breakdown_value
 ),
 
+event_finest as (
+    select
+        cast(date_trunc('month', approved_date) as date) as change_month,
+        region_code,
+        entity_category,
+        industry_section,
+        sum({{ net_growth_sign('event_type') }}) as delta
+    from events
+    group by 1, region_code, entity_category, industry_section
+),
+
 event_counts as (
     select
-        cast(date_trunc('month', e.approved_date) as date) as change_month,
+        e.change_month,
         rm.region_code,
         bd.breakdown_type,
         bd.breakdown_value,
-        sum({{ net_growth_sign('e.event_type') }}) as delta
-    from events as e
+        sum(e.delta) as delta
+    from event_finest as e
     {{ mart_region_join('e') }}
     {{ breakdown_rows('e', ['entity_category', 'industry_section']) }}
-    group by 1, rm.region_code, bd.breakdown_type, bd.breakdown_value
+    group by e.change_month, rm.region_code, bd.breakdown_type, bd.breakdown_value
 ),
 
 changes as (

@@ -159,6 +159,12 @@ def print_table(summary: dict) -> None:
               f"{ing['a_raw_copy']['rows_per_s']:,}", f"{ing['ratio_b_over_a']:.1%}", ""))
         line(("load_feed rows/s (vs pandas read_csv+to_sql)", f"{ing['b_load_feed']['rows_per_s']:,}",
               f"{ing['c_pandas_to_sql']['rows_per_s']:,}", f"{ing['ratio_b_over_c']}×", ""))
+        d = ing.get("d_copy_plus_insert_into_raw")
+        if d:  # the write floor: COPY + one typed INSERT … SELECT into the logged, indexed raw table
+            line(("write floor rows/s, no rules (vs raw COPY)", f"{d['rows_per_s']:,}",
+                  f"{ing['a_raw_copy']['rows_per_s']:,}", f"{d['share_of_a']:.1%}", ""))
+            line(("load_feed rows/s (vs the write floor)", f"{ing['b_load_feed']['rows_per_s']:,}",
+                  f"{d['rows_per_s']:,}", f"{ing['b_load_feed']['rows_per_s'] / d['rows_per_s']:.1%}", ""))
     ix = summary.get("indexes")
     if ix:
         print(f"\n== raw index on _business_date, {ix['rows']:,} rows, {ix['rows_per_day']:,}/day (bench/indexes.py)")

@@ -145,6 +145,12 @@ def child_rawcopy(dsn: str, landing: str, start: str, end: str) -> None:
     emit({"feeds": {k: dict(v) for k, v in per_feed.items()}})
 
 
+def _slowest_nodes(results: list[dict], n: int = 8) -> dict[str, float]:
+    """Execution seconds of the ``n`` slowest nodes of a dbt invocation (run_results.json), by node name."""
+    slow = sorted(results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:n]
+    return {(r.get("unique_id") or "?.?.?").split(".")[2]: round(r.get("execution_time") or 0.0, 1) for r in slow}
+
+
 def child_dbt(args: list[str]) -> None:
     """One dbt invocation through msdw.dbt_runner (what the DAG tasks call); time split models/tests."""
     from msdw.dbt_runner import DbtRunError, run_dbt
@@ -158,14 +164,12 @@ def child_dbt(args: list[str]) -> None:
         results, ok, err, seconds = [], False, str(exc)[:2000], float("nan")
     split: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
-    slow = sorted(results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:8]
     for r in results:
         kind = r.get("unique_id", "").split(".", 1)[0]
         split[kind] += r.get("execution_time") or 0.0
         counts[kind] += 1
     emit({"seconds": seconds, "ok": ok, "error": err, "node_seconds": dict(split), "nodes": dict(counts),
-          "slowest_nodes_s": {(r.get("unique_id") or "?.?.?").split(".")[2]: round(r.get("execution_time") or 0.0, 1)
-                              for r in slow}})
+          "slowest_nodes_s": _slowest_nodes(results)})
 
 
 def child_seed() -> None:
@@ -187,10 +191,7 @@ def child_marts(run_id: str) -> None:
     try:
         res = run_dbt(["build", "--select", "marts"], vars={"msdw_run_id": run_id})
         out["dbt_build_marts_s"] = res.seconds
-        # the slowest nodes: where a marts refresh spends its time
-        slow = sorted(res.results, key=lambda r: r.get("execution_time") or 0.0, reverse=True)[:8]
-        out["slowest_nodes_s"] = {(r.get("unique_id") or "?.?.?").split(".")[2]: round(r.get("execution_time") or 0.0, 1)
-                                  for r in slow}
+        out["slowest_nodes_s"] = _slowest_nodes(res.results)
     except DbtRunError as exc:
         out["dbt_build_marts_s"] = time.perf_counter() - t0
         out["dbt_error"] = str(exc)[:1500]

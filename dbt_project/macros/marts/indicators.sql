@@ -32,6 +32,14 @@
     period_month, region_code, breakdown_type, breakdown_value
 {%- endmacro %}
 
+{#- Join condition: the same grain row on both sides (columns of mart_grain). -#}
+{% macro mart_grain_join(left, right) -%}
+    {{ left }}.period_month = {{ right }}.period_month
+    and {{ left }}.region_code = {{ right }}.region_code
+    and {{ left }}.breakdown_type = {{ right }}.breakdown_type
+    and {{ left }}.breakdown_value = {{ right }}.breakdown_value
+{%- endmacro %}
+
 {#-
     Contribution of a registration event to the register (实有): +1 for 设立 and
     迁入, −1 for 注销, 简易注销, 迁出 and 吊销, 0 for 变更. REG_NET_GROWTH and

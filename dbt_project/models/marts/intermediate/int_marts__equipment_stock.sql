@@ -111,12 +111,7 @@ final as (
         c.eq_pipeline_m,
         coalesce(u.eq_users, 0) as eq_users
     from counts as c
-    left join users as u
-        on
-            c.period_month = u.period_month
-            and c.region_code = u.region_code
-            and c.breakdown_type = u.breakdown_type
-            and c.breakdown_value = u.breakdown_value
+    left join users as u on {{ mart_grain_join('c', 'u') }}
 )
 
 select * from final

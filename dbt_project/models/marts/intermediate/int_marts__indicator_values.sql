@@ -77,10 +77,7 @@ rate_parts as (
     left join measures as n
         on
             a.numerator_code = n.measure_code
-            and d.period_month = n.period_month
-            and d.region_code = n.region_code
-            and d.breakdown_type = n.breakdown_type
-            and d.breakdown_value = n.breakdown_value
+            and {{ mart_grain_join('d', 'n') }}
     where a.kind = 'rate'
 ),
 

@@ -107,10 +107,7 @@ dense as (
     left join measured as m
         on
             s.measure_code = m.measure_code
-            and s.period_month = m.period_month
-            and s.region_code = m.region_code
-            and s.breakdown_type = m.breakdown_type
-            and s.breakdown_value = m.breakdown_value
+            and {{ mart_grain_join('s', 'm') }}
 ),
 
 final as (

@@ -29,6 +29,8 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from msdw.warehouse import create_database
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
@@ -82,7 +84,7 @@ def fresh_db(admin: str, name: str) -> str:
         raise ValueError(f"refusing to recreate database {name!r}: bench databases are named msdw_bench_*")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        create_database(conn, name)  # as the platform creates its warehouse (collation "C")
     return with_db(admin, name)
 
 

@@ -58,7 +58,9 @@ def build(admin: str, tmp: Path) -> str:
 
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DB)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(DB)))
+        from msdw.warehouse import create_database
+
+        create_database(conn, DB)
     dsn = _dsn(admin, DB)
     bootstrap(dsn)
     with psycopg.connect(dsn) as conn:

@@ -189,7 +189,9 @@ def main() -> None:
         sys.exit("set MSDW_TEST_ADMIN_DSN (or MSDW_BENCH_ADMIN_DSN) to a PostgreSQL admin DSN")
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'drop database if exists "{DB}" with (force)')
-        c.execute(f'create database "{DB}"')
+        from msdw.warehouse import create_database
+
+        create_database(c, DB)
     dsn = _with_db(admin, DB)
     os.environ["MSDW_WAREHOUSE_DSN"] = dsn
     os.environ.setdefault("MSDW_PII_HMAC_KEY", "bench-key")

@@ -143,7 +143,9 @@ def main() -> None:
 
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'drop database if exists "{DB}" with (force)')
-        c.execute(f'create database "{DB}"')
+        from msdw.warehouse import create_database
+
+        create_database(c, DB)
     bootstrap(dsn)
 
     t1 = time.perf_counter()

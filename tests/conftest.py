@@ -15,6 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from msdw.warehouse import create_database
+
 REPO = Path(__file__).resolve().parents[1]
 
 # `make test` runs two pytest-xdist workers with --dist loadscope: each test module runs whole on
@@ -56,7 +58,7 @@ def _with_db(dsn: str, dbname: str) -> str:
 def _create_db(admin: str, name: str) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
+        create_database(conn, name)  # as the platform creates its warehouse (collation "C")
     return _with_db(admin, name)
 
 

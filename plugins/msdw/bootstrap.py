@@ -31,3 +31,8 @@ def bootstrap(conninfo: str | None = None) -> None:
 
         ddl.create_feed_tables(conn)
         conn.commit()
+        collation = conn.execute("select datcollate from pg_database where datname = current_database()").fetchone()[0]
+        if collation not in ("C", "POSIX"):
+            log.warning("bootstrap: the warehouse database collates text as %r; a database created with "
+                        "LC_COLLATE 'C' returns the same order for UTF-8 and sorts ~2x faster "
+                        "(docs/performance.md, Collation)", collation)

@@ -36,6 +36,8 @@ import psycopg
 import pytest
 from e2e_data import END, MARTS_CHECKSUM, START
 
+from msdw.warehouse import create_database
+
 pytestmark = [pytest.mark.slow]
 
 
@@ -382,7 +384,7 @@ def test_corrected_redelivery_rerun_and_clear_of_the_failed_task(scheduler):
     admin = psycopg.conninfo.make_conninfo(**{**psycopg.conninfo.conninfo_to_dict(dsn), "dbname": "postgres"})
     clean = f"msdw_clean_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(admin, autocommit=True) as c:
-        c.execute(psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(clean)))
+        create_database(c, clean)
     clean_dsn = psycopg.conninfo.make_conninfo(**{**psycopg.conninfo.conninfo_to_dict(dsn), "dbname": clean})
     try:
         bootstrap(clean_dsn)

@@ -25,6 +25,18 @@ def test_bootstrap_twice(empty_db):
         assert raw == {f.name for f in all_feeds()}
 
 
+def test_warehouse_database_sorts_by_code_point(empty_db):
+    """Databases are created with collation "C" (msdw.warehouse.create_database, as conftest and
+    docker/postgres-init do): the order of Chinese text and codes is code-point order, as in the
+    C.UTF-8 it replaces, and text sorts use the fast byte comparison."""
+    with psycopg.connect(empty_db) as c:
+        assert c.execute("select datcollate from pg_database where datname = current_database()").fetchone() == ("C",)
+        words = ["浙江", "杭州", "上城区", "91330106MA2XXXXX1X", "92330106", "ａ全角", "Z", "z", "个体工商户", "企业"]
+        got = [r[0] for r in c.execute("select w from unnest(%s::text[]) as w order by w", (words,))]
+        assert got == sorted(words)  # Python sorts str by code point
+        assert c.execute("select upper('ａbc')").fetchone() == ("ＡBC",)  # lc_ctype is still UTF-8 aware
+
+
 def _can_select(conn, role, table):
     conn.execute(f"set role {role}")
     try:

@@ -89,6 +89,9 @@ def test_init_creates_two_databases_and_owner_can_bootstrap(pg16, monkeypatch):
         supers = dict(conn.execute(
             "select rolname, rolsuper from pg_roles where rolname in ('airflow', 'msdw')").fetchall())
         assert supers == {"airflow": False, "msdw": False}
+        collations = dict(conn.execute(
+            "select datname, datcollate from pg_database where datname in ('airflow', 'msdw')").fetchall())
+        assert collations["msdw"] == "C"  # the warehouse sorts by byte order (docs/performance.md)
 
     # the metadata DB and the warehouse are isolated from each other's owners
     with pytest.raises(psycopg.OperationalError, match="permission denied"):

@@ -28,6 +28,7 @@ from rel_helpers import relation_checksums, scalar
 from msdw.bootstrap import bootstrap
 from msdw.errors import TransientError
 from msdw.ingest import load_feed
+from msdw.warehouse import create_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.db]
 
@@ -63,7 +64,7 @@ def reference(pg_admin_dsn, big_landing) -> dict[str, tuple[int, str]]:
     """Checksums of raw/quarantine after one clean, undisturbed load of the big file (own database)."""
     name = f"msdw_rel_ref_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin_dsn, autocommit=True) as c:
-        c.execute(f'create database "{name}"')
+        create_database(c, name)
     dsn = _with_db(pg_admin_dsn, name)
     mp = pytest.MonkeyPatch()
     mp.setenv("MSDW_PII_HMAC_KEY", "test-key-not-a-secret")
@@ -191,7 +192,7 @@ def test_postgres_restart_during_a_load_fails_cleanly_and_rerun_succeeds(private
     monkeypatch.setenv("MSDW_PII_HMAC_KEY", "test-key-not-a-secret")
     admin = private_pg.get_uri()
     with psycopg.connect(admin, autocommit=True) as c:
-        c.execute("create database msdw_rel_restart")
+        create_database(c, "msdw_rel_restart")
     dsn = _with_db(admin, "msdw_rel_restart")
     bootstrap(dsn)
     t, out = _load_in_thread(big_landing, dsn)

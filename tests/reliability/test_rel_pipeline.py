@@ -36,6 +36,7 @@ from rel_helpers import VOLATILE_COLUMNS, csv_bytes, deliver, q, relation_checks
 
 from msdw.dbt_runner import dbt_env, dbt_executable, run_dbt
 from msdw.ingest import load_day
+from msdw.warehouse import create_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.db]
 
@@ -86,7 +87,7 @@ def _delivery_order(deliveries: list[tuple[str, date]]) -> list[tuple[str, date]
 def _new_db(admin: str, name: str) -> str:
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute(f'drop database if exists "{name}" with (force)')
-        c.execute(f'create database "{name}"')
+        create_database(c, name)
     info = psycopg.conninfo.conninfo_to_dict(admin)
     info["dbname"] = name
     return psycopg.conninfo.make_conninfo(**info)

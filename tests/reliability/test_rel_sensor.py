@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from rel_helpers import csv_bytes, deliver, q, row
 
+from msdw.warehouse import create_database
+
 pytestmark = [pytest.mark.slow, pytest.mark.db]
 
 LATE, NEXT = date(2025, 3, 3), date(2025, 3, 4)
@@ -80,7 +82,7 @@ def airflow_metadata(pg_admin_dsn):
 
     name = f"msdw_rel_af_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin_dsn, autocommit=True) as c:
-        c.execute(f'create database "{name}"')
+        create_database(c, name)
     info = psycopg.conninfo.conninfo_to_dict(pg_admin_dsn)
     user, host, port = info.get("user", "postgres"), info.get("host", ""), info.get("port", "5432")
     cred = f"{user}:{info['password']}" if info.get("password") else user

@@ -80,29 +80,24 @@ sequenced as (
     from changes
 ),
 
-grouped as (
-    select
-        *,
-        count(entity_type_code) over by_seq as type_grp,
-        count(industry_code) over by_seq as industry_grp,
-        count(region_code) over by_seq as region_grp,
-        count(status) over by_seq as status_grp
-    from sequenced
-    window by_seq as (partition by uscc order by change_seq)
-),
-
 filled as (
+    -- One pass over sequenced's order (the same window: no second sort of the
+    -- history): every attribute carried forward from the last change that set
+    -- it, and the date of the entity's next change. A change that is not the
+    -- last of its day (the next change has the same date) is superseded by it.
     select
         uscc,
         valid_from,
-        change_seq,
-        event_type,
-        max(entity_type_code) over (partition by uscc, type_grp) as entity_type_code,
-        max(industry_code) over (partition by uscc, industry_grp) as industry_code,
-        max(region_code) over (partition by uscc, region_grp) as region_code,
-        coalesce(max(status) over (partition by uscc, status_grp), '存续') as status,
-        row_number() over (partition by uscc, valid_from order by change_seq desc) as day_rank
-    from grouped
+        lead(valid_from) over by_seq as next_change_from,
+        {{ carry_forward('entity_type_code', 'change_seq', 'by_seq') }} as entity_type_code,
+        {{ carry_forward('industry_code', 'change_seq', 'by_seq') }} as industry_code,
+        {{ carry_forward('region_code', 'change_seq', 'by_seq') }} as region_code,
+        coalesce({{ carry_forward('status', 'change_seq', 'by_seq') }}, '存续') as status
+    from sequenced
+    window by_seq as (
+        partition by uscc order by valid_from, source_order, event_id
+        rows between unbounded preceding and current row
+    )
 ),
 
 entity_dates as (
@@ -123,16 +118,13 @@ versions as (
     select
         uscc,
         valid_from,
-        coalesce(
-            lead(valid_from) over (partition by uscc order by valid_from),
-            {{ end_of_time() }}
-        ) as valid_to,
+        coalesce(next_change_from, {{ end_of_time() }}) as valid_to,
         entity_type_code,
         industry_code,
         region_code,
         status
     from filled
-    where day_rank = 1
+    where next_change_from is null or next_change_from > valid_from
 ),
 
 final as (

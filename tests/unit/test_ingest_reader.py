@@ -70,3 +70,21 @@ def test_unreadable_files_are_refused(data, words):
 def test_manifest_file_feed_and_format():
     m = ManifestFile("rapid_tests.xlsx", 3, "0" * 64)
     assert (m.feed, m.file_format) == ("rapid_tests", "xlsx")
+
+
+@pytest.mark.parametrize("cells, needs_trim", [
+    (["91330106MA", "杭州市 西湖区", "2025-01-01"], False),  # a space inside a cell is data
+    (["91330106MA ", "x"], True),  # trailing space of the first cell, next to the separator
+    (["a", "\tb"], True),  # leading tab of a middle/last cell
+    ([" a", "b"], True),  # leading space of the whole row
+    (["a", "b\n"], True),  # trailing newline of the whole row (embedded newline cell)
+    (["a", "", "b"], False),  # an empty cell is not whitespace
+    (["", ""], False),
+])
+def test_loader_fast_path_finds_every_cell_edge_whitespace(cells, needs_trim):
+    """The loader skips its per-cell normalisation loop when the joined row needs no change;
+    the edge check must agree with trimming each cell (msdw.ingest.loader._edge_ws)."""
+    from msdw.ingest.loader import _WS, _edge_ws
+
+    assert _edge_ws("\x1f".join(cells)) is needs_trim
+    assert needs_trim == any(c != c.strip(_WS) for c in cells)

@@ -53,6 +53,15 @@ _COPY_CHUNK = 1024 * 1024
 _WS = " \t\r\n\v\f"
 
 
+def _edge_ws(joined: str) -> bool:
+    """Does a cell of ``"\x1f".join(cells)`` start or end with _WS (so needs trimming)?
+
+    Substring searches in C (a regex with anchors was 4 µs a row, this 0.5 µs)."""
+    if joined and (joined[0] in _WS or joined[-1] in _WS):
+        return True
+    return any(w in joined and (w + "\x1f" in joined or "\x1f" + w in joined) for w in _WS)
+
+
 @dataclass
 class LoadResult:
     """What one load_feed call did (mirrors its audit.load_files row)."""
@@ -202,11 +211,23 @@ def _copy_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile) -> i
     writerow = csv.writer(buf, lineterminator="\n").writerow
     nfkc = unicodedata.normalize
     dumps = json.dumps
+    code_idx = [i for i, is_code in enumerate(codes) if is_code]
+    is_normalized = unicodedata.is_normalized
+    edge_ws = _edge_ws
     n = 0
     with cur.copy(stmt) as copy:
         for line_no, cells in f.records():
             diff = None
-            for i, v in enumerate(cells):
+            # fast path (most rows): nothing to change in the whole row, decided by three C-level
+            # scans of the joined cells instead of a Python loop over each cell. The separator
+            # \x1f is a starter that composes with nothing, so the row is NFKC-normal iff every
+            # cell is; a cell edge is always next to a separator or an end of the string.
+            joined = "\x1f".join([v or "" for v in cells])
+            cells_ok = False
+            if is_normalized("NFKC", joined) and not edge_ws(joined):
+                code_cells = "\x1f".join([cells[i] or "" for i in code_idx])
+                cells_ok = code_cells.upper() == code_cells
+            for i, v in enumerate(() if cells_ok else cells):
                 if v is None:
                     continue
                 x = (v if v.isascii() else nfkc("NFKC", v)).strip(_WS)

@@ -49,7 +49,7 @@ select format('alter role %I set createrole_self_grant = %L', :'msdw_user', 'set
 select format('create database %I owner %I encoding %L template template0', :'airflow_db', :'airflow_user', 'UTF8')
  where not exists (select 1 from pg_database where datname = :'airflow_db') \gexec
 -- the warehouse collates text by byte (code-point) order: same ORDER BY results as C.UTF-8,
--- sorts and text indexes ~2x faster (docs/performance.md, Collation; msdw.warehouse.create_database)
+-- sorts and text indexes ~2x faster (docs/performance.md §9; msdw.warehouse.create_database)
 select format('create database %I owner %I encoding %L lc_collate %L template template0', :'msdw_db', :'msdw_user', 'UTF8', 'C')
  where not exists (select 1 from pg_database where datname = :'msdw_db') \gexec
 

@@ -35,4 +35,4 @@ def bootstrap(conninfo: str | None = None) -> None:
         if collation not in ("C", "POSIX"):
             log.warning("bootstrap: the warehouse database collates text as %r; a database created with "
                         "LC_COLLATE 'C' returns the same order for UTF-8 and sorts ~2x faster "
-                        "(docs/performance.md, Collation)", collation)
+                        "(docs/performance.md §9)", collation)

@@ -70,7 +70,7 @@ def create_database(conn: psycopg.Connection, name: str) -> None:
     same rows; but PostgreSQL sorts and indexes "C" text with memcmp and
     abbreviated keys instead of ``strcoll``: on this machine ``count(distinct)``
     over 3M codes 2.98 → 1.53 s, a text btree build 4.23 → 2.83 s (see
-    docs/performance.md, "Collation"). ``lc_ctype`` (upper/lower, regex classes
+    docs/performance.md §9). ``lc_ctype`` (upper/lower, regex classes
     on Chinese text) stays the server's (template0's). ``conn`` must be in
     autocommit. docker/postgres-init creates the production database the same way.
     """

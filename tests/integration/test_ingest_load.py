@@ -169,6 +169,27 @@ def test_duplicate_keys_quarantine_all_but_the_first(warehouse_env, landing):
     assert "first on line 2" in got[0][2]
 
 
+def test_a_file_refused_in_a_later_chunk_loads_nothing(warehouse_env, landing, monkeypatch):
+    """The loader checks chunk n while it reads chunk n+1: a bad line far into the file still refuses
+    the whole file, naming the line, with nothing of the earlier chunks left behind."""
+    from msdw.ingest import loader
+
+    monkeypatch.setattr(loader, "_FIRST_STAGE_ROWS", 5)
+    monkeypatch.setattr(loader, "_STAGE_ROWS", 5)
+    rows = [row("rapid_tests", test_id=f"RT{i:04d}") for i in range(40)]
+    data = csv_bytes("rapid_tests", rows) + b'RT9999,"bad"x,\r\n'
+    deliver(landing, "sampling", {"rapid_tests.csv": data}, rows={"rapid_tests.csv": 41})
+    with pytest.raises(FileRefused) as exc:
+        load_feed(str(landing), "sampling", "rapid_tests", BD)
+    assert exc.value.line == 42 and "malformed CSV" in str(exc.value), exc.value
+    assert q(warehouse_env, "select count(*) from raw.rapid_tests")[0][0] == 0
+    assert audit(warehouse_env, "rapid_tests")[-1][0] == "refused"
+    # the corrected file loads, in chunks
+    deliver(landing, "sampling", {"rapid_tests.csv": csv_bytes("rapid_tests", rows)})
+    res = load_feed(str(landing), "sampling", "rapid_tests", BD)
+    assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 40, 0)
+
+
 # --- file formats and encodings -----------------------------------------------------------------
 def _xlsx(feed_name, rows, extra_sheet=False) -> bytes:
     import openpyxl

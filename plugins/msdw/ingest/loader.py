@@ -4,10 +4,12 @@ One transaction per feed/day, under an advisory lock on (feed, date):
 
 1. the current load of that feed/day (audit.load_files) has the manifest's
    sha256 → record ``noop`` and touch nothing;
-2. otherwise stream the file's records with COPY into a temp table ``_in``
-   (raw text as delivered + physical line numbers + keyed pseudonyms), check
-   the file against its manifest entry (sha256, row count), delete the day's
-   earlier rows, run the feed's validation statement (one set-based SQL
+2. otherwise stream the file's records (normalised text + physical line
+   numbers + keyed pseudonyms) with COPY into a temp table ``_in``, one chunk
+   at a time, and parse and check each chunk in SQL into ``_typed`` (stage 1 of
+   the validation) while the next chunk is read (``_Pipeline``); check the file
+   against its manifest entry (sha256, row count), delete the day's earlier
+   rows, run stage 2 (duplicate keys over the whole file, then one set-based
    statement writes raw and quarantine and returns the counts), and append the
    audit row with the pre-fetched load id (``loaded`` or ``replaced``).
 
@@ -24,10 +26,13 @@ import hmac
 import io
 import json
 import logging
+import queue
 import re
+import sys
+import threading
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -50,6 +55,15 @@ LOADER_ROLE = warehouse.ROLE_LOADER
 # COPY data is sent in chunks of this many characters (psycopg flushes every 1 MiB):
 # memory stays flat whatever the file size.
 _COPY_CHUNK = 1024 * 1024
+# stage 1 of the validation runs after each chunk of records (while the next one is read); chunks
+# grow from _FIRST_STAGE_ROWS to _STAGE_ROWS records, so that a file of 20,000 rows overlaps too.
+# At most _QUEUE_PIECES COPY pieces wait between the reader and the database.
+_FIRST_STAGE_ROWS = 5_000
+_STAGE_ROWS = 50_000
+_QUEUE_PIECES = 16
+_SWITCH_INTERVAL = 0.0002
+# per load session, before its first temp table: a chunk of _in stays in local buffers
+_TEMP_BUFFERS = "64MB"
 _WS = " \t\r\n\v\f"
 
 
@@ -121,11 +135,12 @@ def _connect(conninfo: str | None) -> Iterator[psycopg.Connection]:
         if conninfo:
             conn = psycopg.connect(conninfo)
             conn.execute(sql.SQL("set role {}").format(sql.Identifier(LOADER_ROLE)))
-            conn.commit()
             cm = None
         else:
             cm = warehouse.connect(role=LOADER_ROLE)
             conn = cm.__enter__()
+        conn.execute(sql.SQL("set temp_buffers = {}").format(sql.Literal(_TEMP_BUFFERS)))
+        conn.commit()
     except psycopg.OperationalError as exc:
         raise TransientError(f"cannot connect to the warehouse: {exc}") from exc
     try:
@@ -190,8 +205,108 @@ def pseudonym(value: str, key: bytes) -> str:
 # --- COPY ------------------------------------------------------------------------
 
 
-def _copy_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile) -> int:
-    """Stream the file's records into pg_temp._in as CSV chunks; returns the record count.
+class _Pipeline:
+    """Overlaps reading the file (this thread) with the database's work on what was read (a worker thread).
+
+    The reader thread parses and normalises records into CSV pieces; the worker
+    streams them with COPY into ``pg_temp._in`` and, every ``_STAGE_ROWS``
+    records, closes the COPY and runs stage 1 of the validation
+    (``Statement.typed_sql``: parse and check the chunk into ``pg_temp._typed``)
+    while the reader goes on with the next chunk. Python holds the GIL only
+    while parsing; the worker waits on the socket without it, so the client
+    core reads while the server core checks. The queue is bounded: memory does
+    not grow with the file. The worker alone uses the connection until
+    ``close()`` returns; its first error is re-raised there, in the caller's thread.
+    """
+
+    _END_CHUNK = object()
+    _STOP = object()
+    _ABORT = object()
+
+    def __init__(self, cur: psycopg.Cursor, copy_stmt: sql.Composable,
+                 stage: Callable[[psycopg.Cursor, int], None] | None):
+        self._cur = cur
+        self._copy_stmt = copy_stmt
+        self._stage = stage
+        self.chunks = 0  # chunks handed to the stage
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_PIECES)
+        self._error: BaseException | None = None
+        self.seconds_waiting = 0.0  # the reader blocked on a full queue: the database was the bottleneck
+        self._thread = threading.Thread(target=self._work, name="msdw-load-worker", daemon=True)
+        # The reader is CPU-bound and holds the GIL; each time the worker's socket becomes
+        # ready it must wait for the GIL, up to the switch interval (5 ms by default). With
+        # a COPY piece needing several socket waits, that convoy took ≈ 5 s of 1 M rows:
+        # switch every 0.2 ms while the pipeline runs.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, _SWITCH_INTERVAL))
+        self._thread.start()
+
+    def _work(self) -> None:
+        copy_cm = copy = None
+        item = None
+        try:
+            for item in iter(self._queue.get, None):
+                if item is self._ABORT:
+                    raise _Aborted()
+                if item is self._END_CHUNK or item is self._STOP:
+                    last = item is self._STOP
+                    if copy_cm is not None:
+                        copy_cm.__exit__(None, None, None)
+                        copy_cm = copy = None
+                        # a file of one chunk stays in _in: stage 2 inlines stage 1 over it
+                        if self._stage is not None and not (last and self.chunks == 0):
+                            self._stage(self._cur, self.chunks)
+                            self.chunks += 1
+                            if not last:
+                                self._cur.execute("truncate pg_temp._in")
+                    if item is self._STOP:
+                        return
+                    continue
+                if copy_cm is None:
+                    copy_cm = self._cur.copy(self._copy_stmt)
+                    copy = copy_cm.__enter__()
+                copy.write(item)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader thread in close()
+            if copy_cm is not None:
+                try:
+                    copy_cm.__exit__(type(exc), exc, exc.__traceback__)
+                except BaseException:  # noqa: BLE001 - the first error is the one to report
+                    pass
+            if not isinstance(exc, _Aborted):
+                self._error = exc
+            # keep draining until the reader's last item, so a reader blocked on put() is released
+            while item is not self._STOP and item is not self._ABORT:
+                item = self._queue.get()
+
+    def put(self, item: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        t = time.perf_counter()
+        self._queue.put(item)
+        self.seconds_waiting += time.perf_counter() - t
+
+    def end_chunk(self) -> None:
+        self.put(self._END_CHUNK)
+
+    def close(self, ok: bool) -> None:
+        """Finish (ok) or abandon the stream, wait for the worker, re-raise its error."""
+        self._queue.put(self._STOP if ok else self._ABORT)
+        self._thread.join()
+        sys.setswitchinterval(self._switch_interval)
+        if self._error is not None:
+            raise self._error
+
+
+class _Aborted(Exception):
+    """The reader failed: the worker abandons the COPY (the caller rolls back)."""
+
+
+def _stream_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile,
+                    stage: Callable[[psycopg.Cursor, int], None] | None) -> tuple[int, int, float]:
+    """COPY the file's records into pg_temp._in and call ``stage(cursor, chunk number)`` (stage 1 of
+    the validation: _in → _typed) after each chunk, which then leaves _in; returns (records, chunks
+    staged, seconds the reader waited for the database). A file of one chunk is not staged: its
+    records stay in _in (chunks = 0), as do all records without ``stage`` (bench/ingest_checks.py).
 
     Cells are normalised here, while streaming, with exactly the rules of
     ``msdw_fn.norm_text``/``norm_code`` (NFKC, trim, upper-case codes, empty →
@@ -215,7 +330,11 @@ def _copy_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile) -> i
     is_normalized = unicodedata.is_normalized
     edge_ws = _edge_ws
     n = 0
-    with cur.copy(stmt) as copy:
+    in_chunk = 0
+    chunk_rows = min(_FIRST_STAGE_ROWS, _STAGE_ROWS)
+    pipe = _Pipeline(cur, stmt, stage)
+    ok = False
+    try:
         for line_no, cells in f.records():
             diff = None
             # fast path (most rows): nothing to change in the whole row, decided by three C-level
@@ -248,21 +367,43 @@ def _copy_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile) -> i
                 extra.append(h)
             writerow([line_no, *cells, *extra, dumps(diff, ensure_ascii=False) if diff else None])
             n += 1
-            if buf.tell() >= _COPY_CHUNK:
-                copy.write(buf.getvalue())
+            in_chunk += 1
+            if buf.tell() >= _COPY_CHUNK or in_chunk >= chunk_rows:
+                pipe.put(buf.getvalue())
                 buf.seek(0)
                 buf.truncate()
+                if in_chunk >= chunk_rows:
+                    pipe.end_chunk()
+                    in_chunk = 0
+                    chunk_rows = min(chunk_rows * 2, _STAGE_ROWS)
         if buf.tell():
-            copy.write(buf.getvalue())
-    return n
+            pipe.put(buf.getvalue())
+        ok = True
+    finally:
+        pipe.close(ok)
+    return n, pipe.chunks, pipe.seconds_waiting
 
 
 def _create_input_table(cur: psycopg.Cursor, feed: Feed) -> None:
+    """pg_temp._in: one chunk of records as text."""
     cols = [sql.SQL("line_no integer not null")]
     cols += [sql.SQL("{} text").format(sql.Identifier(c.field)) for c in feed.columns]
     cols += [sql.SQL("{} text").format(sql.Identifier(p.field)) for p in feed.pseudonyms]
     cols += [sql.SQL("_raw jsonb")]
     cur.execute(sql.SQL("create temp table _in ({}) on commit drop").format(sql.SQL(", ").join(cols)))
+
+
+def _stage_1(stmt: validate.Statement, params: dict[str, Any]) -> Callable[[psycopg.Cursor, int], None]:
+    """Stage 1 of the validation for one chunk: _in → pg_temp._typed, which the first chunk creates
+    (one planning of the big statement per chunk; planned, not prepared, so that the reference
+    arrays are constants and hashed)."""
+    create = sql.SQL("create temp table _typed on commit drop as {}").format(sql.SQL(stmt.typed_sql))
+    insert = sql.SQL("insert into pg_temp._typed {}").format(sql.SQL(stmt.typed_sql))
+
+    def run(cur: psycopg.Cursor, chunk: int) -> None:
+        cur.execute(create if chunk == 0 else insert, params, prepare=False)
+
+    return run
 
 
 def _load_ric_regions(cur: psycopg.Cursor) -> None:
@@ -400,13 +541,18 @@ def _load_in_transaction(
                                         message=f"identical to load {current[0]} (same sha256): nothing changed")
         return
     load_id = int(cur.execute(_q("next_load_id")).fetchone()[0])
-    _create_input_table(cur, contract)
     t_copy = time.perf_counter()
     try:
         with delivery.open_file(landing, contract.source, d, entry.name) as fh:
             f = _open(fh, entry, contract)
             result.encoding = f.encoding
-            rows_in = _copy_records(cur, contract, f)
+            present = dict(zip(contract.fields, f.header_map.present, strict=True))
+            stmt = validate.render(contract, present)
+            params = dict(stmt.params, load_id=load_id, business_date=d, source_file=entry.name)
+            if stmt.needs_ric_regions:
+                _load_ric_regions(cur)
+            _create_input_table(cur, contract)
+            rows_in, chunks, waited = _stream_records(cur, contract, f, _stage_1(stmt, params))
     except FileRefused as exc:
         raise _explain_unreadable(landing, contract.source, d, entry, exc) from exc
     except (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter) as exc:
@@ -417,7 +563,9 @@ def _load_in_transaction(
             f"(binary data or NUL characters): {exc.diag.message_primary}",
             file=entry.name, rule="encoding",
         ) from exc
+    # read + normalise + COPY + stage 1 (parse and check), overlapped; of which the reader waited
     result.phases["read_copy"] = round(time.perf_counter() - t_copy, 3)
+    result.phases["reader_waited"] = round(waited, 3)
     if f.sha256 != entry.sha256:
         raise FileRefused(
             f"{file_uri}: sha256 {f.sha256} does not match the manifest ({entry.sha256}): truncated or corrupt file",
@@ -428,18 +576,14 @@ def _load_in_transaction(
             f"{file_uri}: {rows_in} data rows, the manifest says {entry.rows}: truncated or corrupt file",
             file=entry.name, rule="rows",
         )
-    present = dict(zip(contract.fields, f.header_map.present, strict=True))
-    stmt = validate.render(contract, present)
-    if stmt.needs_ric_regions:
-        _load_ric_regions(cur)
     for table in (sql.SQL("raw.{}"), sql.SQL("quarantine.{}")):
         cur.execute(
             sql.SQL("delete from {} where _business_date = %s").format(table.format(sql.Identifier(contract.name))), (d,)
         )
     result.phases["delete_previous"] = round(time.perf_counter() - t_copy - result.phases["read_copy"], 3)
-    params = dict(stmt.params, load_id=load_id, business_date=d, source_file=entry.name)
     t_val = time.perf_counter()
-    loaded, quarantined, warned, r_counts, w_counts = cur.execute(stmt.sql, params, prepare=False).fetchone()
+    stage_2 = stmt.sql if chunks else stmt.sql_one_chunk
+    loaded, quarantined, warned, r_counts, w_counts = cur.execute(stage_2, params, prepare=False).fetchone()
     q_by_rule, w_by_rule = stmt.counts_by_rule(r_counts, w_counts)
     result.phases["validate_write"] = round(time.perf_counter() - t_val, 3)
     if loaded + quarantined != rows_in:

@@ -1,21 +1,26 @@
-"""The validation statement of a feed, rendered from its contract (sql/validate.sql.j2 + sql/rules.sql.j2).
+"""The validation statements of a feed, rendered from its contract (sql/typed.sql.j2,
+sql/validate.sql.j2 + sql/rules.sql.j2).
 
 Python decides only *which* checks apply (implicit ``required``/``parse``/
 ``unique`` plus the contract's rules, in contract order) and prepares their
 parameters (reference keys); the checks themselves are SQL macros, evaluated
-set-based by PostgreSQL over the whole file.
+set-based by PostgreSQL: every check but ``unique`` per chunk of records
+(``typed_sql``, stage 1, while the loader reads the next chunk), ``unique`` and
+the routing to raw/quarantine over the whole file (``sql``, stage 2).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from msdw.contracts import STATEFUL_RULES, Feed
+from msdw.contracts import feed as contract_of
 from msdw.ingest import refs
 
 TYPE_LABELS = {
@@ -25,6 +30,10 @@ TYPE_LABELS = {
     "int": "integer",
     "bool": "yes/no value (是/否)",
 }
+
+
+# types whose typed value differs from the normalised text (typed.sql.j2 stores both)
+PARSED_TYPES = ("date", "timestamp", "numeric", "int", "bool")
 
 
 def _ident(name: str) -> str:
@@ -80,7 +89,9 @@ MAX_CHECKS_PER_LEVEL = 62
 
 @dataclass
 class Statement:
-    sql: str
+    typed_sql: str  # stage 1: a SELECT over pg_temp._in (one chunk) with the columns of pg_temp._typed
+    sql: str  # stage 2: routes pg_temp._typed to raw/quarantine, returns the counts
+    sql_one_chunk: str  # stage 2 with stage 1 inlined over pg_temp._in (a file of one chunk)
     params: dict[str, Any]
     needs_ric_regions: bool
     checks: list[Check]
@@ -149,23 +160,47 @@ def plan_checks(feed: Feed, present: dict[str, bool]) -> tuple[list[Check], dict
 
 
 def render(feed: Feed, present: dict[str, bool]) -> Statement:
-    """The statement for a file of ``feed`` whose present columns are ``present``."""
+    """The statements for a file of ``feed`` whose present columns are ``present``."""
     checks, params = plan_checks(feed, present)
-    cols = [dict(field=c.field, header=c.header, type=c.type, present=present[c.field]) for c in feed.columns]
+    r_checks, w_checks = _levels(feed, checks)
+    typed_sql, sql, sql_one_chunk = _texts(feed.name, tuple(present[f] for f in feed.fields))
+    return Statement(typed_sql, sql, sql_one_chunk, params, any(c.rule == "ric_check" for c in checks), checks,
+                     r_checks, w_checks)
+
+
+def _levels(feed: Feed, checks: list[Check]) -> tuple[list[Check], list[Check]]:
     r_checks = [c for c in checks if c.level == "R"]
     # stateful W rules (msdw.contracts.STATEFUL_RULES) are not the loader's: the raw gate judges them
     w_checks = [c for c in checks if c.level == "W" and c.rule not in STATEFUL_RULES]
     if max(len(r_checks), len(w_checks)) > MAX_CHECKS_PER_LEVEL:
         raise ValueError(f"{feed.name}: more than {MAX_CHECKS_PER_LEVEL} checks of one level")
-    template = _ENV.get_template("validate.sql.j2")
-    sql = template.render(
+    return r_checks, w_checks
+
+
+@lru_cache(maxsize=256)
+def _texts(feed_name: str, present: tuple[bool, ...]) -> tuple[str, str, str]:
+    """The SQL texts (stage 1, stage 2, stage 2 for one chunk): they depend on the contract and the
+    columns present only (reference keys are parameters), so a backfill renders them once per feed."""
+    feed = contract_of(feed_name)
+    present_map = dict(zip(feed.fields, present, strict=True))
+    checks, _params = plan_checks(feed, present_map)
+    r_checks, w_checks = _levels(feed, checks)
+    cols = [dict(field=c.field, header=c.header, type=c.type, present=present_map[c.field]) for c in feed.columns]
+    context = dict(
         feed=feed,
         cols=cols,
         key=list(feed.key),
-        key_types={k: feed.column(k).type for k in feed.key},
         pseudonyms=[p.field for p in feed.pseudonyms],
         byte_fields=sorted({c.field for c in checks if c.rule in ("uscc_check", "ric_check")}),
         r_checks=r_checks,
         w_checks=w_checks,
+        parsed_types=PARSED_TYPES,
     )
-    return Statement(sql, params, any(c.rule == "ric_check" for c in checks), checks, r_checks, w_checks)
+    typed_sql = _ENV.get_template("typed.sql.j2").render(**context)
+    sql = _ENV.get_template("validate.sql.j2").render(**context)
+    # a file of one chunk: the same statement with stage 1 inlined over pg_temp._in
+    source = "from pg_temp._typed t"
+    if sql.count(source) != (2 if feed.key else 1):
+        raise AssertionError(f"{feed_name}: validate.sql.j2 must read pg_temp._typed as {source!r}")
+    sql_one_chunk = sql.replace(source, f"from (\n{typed_sql}\n) t")
+    return typed_sql, sql, sql_one_chunk

@@ -15,8 +15,15 @@ creates and drops its own database ``msdw_bench_ingest``. For one generated
   (d) a reference for the gap between (a) and (b): the rows of (a), already
       parsed by COPY, typed (casts only, no rule) and inserted with one
       ``INSERT … SELECT`` into a copy of ``raw.registration_events`` — logged,
-      with its two indexes, in one transaction. No loader that lands rows in
-      the durable, indexed raw table can be faster than (a) + (d).
+      with its two indexes, in one transaction: the floor of a loader that
+      checks in SQL after a COPY;
+  (e) the same typed rows, as canonical CSV, COPYed straight into another copy
+      of the raw table: the floor of any loader that lands rows in the durable,
+      indexed raw table (it would have to check every row on the client, within
+      the time left on two cores); and the same COPY into a copy without
+      indexes (what the two btree indexes cost);
+  (f) the client's floor: Python's csv module reading the records and writing
+      them back as CSV (no normalisation, no rule, no database).
 
 Prints a table and writes bench/results/ingest.json.
 """
@@ -114,9 +121,52 @@ def raw_write_floor(dsn: str, path: Path) -> dict:
         )
         conn.commit()
         t2 = time.perf_counter()
-        conn.execute("drop table bench_floor_in, bench_floor_raw")
+        # (e) the typed rows, as canonical CSV, COPYed straight into another copy of the raw table
+        canonical = bytearray()
+        with conn.cursor().copy("copy bench_floor_raw to stdout (format csv)") as cp:
+            for data in cp:
+                canonical += data
+        conn.execute("create table bench_direct_raw (like raw.registration_events including defaults including indexes)")
         conn.commit()
-    return {"copy_s": round(t1 - t0, 2), "insert_select_s": round(t2 - t1, 2), "seconds": round(t2 - t0, 2)}
+        t3 = time.perf_counter()
+        with conn.cursor().copy("copy bench_direct_raw from stdin (format csv)") as cp:
+            view = memoryview(canonical)
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i:i + (1 << 20)])
+        conn.commit()
+        t4 = time.perf_counter()
+        # what the two indexes cost: the same COPY into a copy without them
+        conn.execute("create table bench_direct_noidx (like raw.registration_events including defaults)")
+        conn.commit()
+        t5 = time.perf_counter()
+        with conn.cursor().copy("copy bench_direct_noidx from stdin (format csv)") as cp:
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i:i + (1 << 20)])
+        conn.commit()
+        t6 = time.perf_counter()
+        conn.execute("drop table bench_floor_in, bench_floor_raw, bench_direct_raw, bench_direct_noidx")
+        conn.commit()
+    return {"copy_s": round(t1 - t0, 2), "insert_select_s": round(t2 - t1, 2), "seconds": round(t2 - t0, 2),
+            "direct_copy_s": round(t4 - t3, 2), "direct_copy_no_index_s": round(t6 - t5, 2)}
+
+
+def python_csv_floor(path: Path) -> float:
+    """(f) the client's floor: Python's csv module reading the records and writing them back as CSV."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writerow = csv.writer(buf, lineterminator="\n").writerow
+    t0 = time.perf_counter()
+    with path.open(encoding="utf-8", newline="") as fh:
+        records = csv.reader(fh)
+        next(records)
+        for rec in records:
+            writerow(rec)
+            if buf.tell() >= 1 << 20:
+                buf.seek(0)
+                buf.truncate()
+    return time.perf_counter() - t0
 
 
 def _peak_rss_kb() -> int:
@@ -221,6 +271,11 @@ def main() -> None:
                                           "rows_per_s": round(args.rows / c)}
             results["d_copy_plus_insert_into_raw"] = {**d, "rows_per_s": round(args.rows / d["seconds"]),
                                                       "share_of_a": round(a / d["seconds"], 3)}
+            results["e_copy_into_raw"] = {"seconds": d["direct_copy_s"], "rows_per_s": round(args.rows / d["direct_copy_s"]),
+                                          "share_of_a": round(a / d["direct_copy_s"], 3),
+                                          "no_index_seconds": d["direct_copy_no_index_s"]}
+            f = python_csv_floor(path)
+            results["f_python_csv_floor"] = {"seconds": round(f, 2), "us_per_row": round(f * 1e6 / args.rows, 2)}
             results["ratio_b_over_a"] = round(a / b["seconds"], 3)
             results["ratio_b_over_c"] = round(c / b["seconds"], 1)
             results["rss"] = {args.rows: round(b["rss_mb"], 1)}
@@ -250,7 +305,15 @@ def main() -> None:
     print(f"{'(c) pandas read_csv + to_sql (extrapolated)':<52}{c['seconds_extrapolated']:>10.1f}{c['rows_per_s']:>12,}")
     d = results["d_copy_plus_insert_into_raw"]
     print(f"{'(d) COPY + typed INSERT…SELECT into raw (no rules)':<52}{d['seconds']:>10.2f}{d['rows_per_s']:>12,}")
-    print(f"d/a: {d['share_of_a']:.0%} — the ceiling for any loader writing the logged, indexed raw table")
+    e = results["e_copy_into_raw"]
+    print(f"{'(e) COPY of typed rows straight into raw (no rules)':<52}{e['seconds']:>10.2f}{e['rows_per_s']:>12,}")
+    print(f"{'    the same COPY into raw without its two indexes':<52}{e['no_index_seconds']:>10.2f}")
+    fl = results["f_python_csv_floor"]
+    print(f"{'(f) Python csv read + write of the records (client)':<52}{fl['seconds']:>10.2f}"
+          f"{round(args.rows / fl['seconds']):>12,}")
+    print(f"d/a: {d['share_of_a']:.0%} — the ceiling of a loader that checks in SQL after a COPY")
+    print(f"max(d, e)/a: {max(d['share_of_a'], e['share_of_a']):.0%} — the ceiling of any loader writing the logged, "
+          "indexed raw table")
     print(f"b/a (share of the limit): {results['ratio_b_over_a']:.0%}   b/c (speed-up over pandas): {results['ratio_b_over_c']}x")
     print("peak RSS of (b): " + ", ".join(f"{n:,} rows: {mb} MB" for n, mb in results["rss"].items()))
     print(f"(b) result: loaded {b['rows_loaded']:,}, quarantined {b['rows_quarantined']:,}, warned {b['rows_warned']:,}")

@@ -165,6 +165,10 @@ def print_table(summary: dict) -> None:
                   f"{ing['a_raw_copy']['rows_per_s']:,}", f"{d['share_of_a']:.1%}", ""))
             line(("load_feed rows/s (vs the write floor)", f"{ing['b_load_feed']['rows_per_s']:,}",
                   f"{d['rows_per_s']:,}", f"{ing['b_load_feed']['rows_per_s'] / d['rows_per_s']:.1%}", ""))
+        e = ing.get("e_copy_into_raw")
+        if e:  # COPY of typed rows straight into the logged, indexed raw table: no loader can beat it
+            line(("COPY straight into raw, no rules (vs raw COPY)", f"{e['rows_per_s']:,}",
+                  f"{ing['a_raw_copy']['rows_per_s']:,}", f"{e['share_of_a']:.1%}", ""))
     ix = summary.get("indexes")
     if ix:
         print(f"\n== raw index on _business_date, {ix['rows']:,} rows, {ix['rows_per_day']:,}/day (bench/indexes.py)")

@@ -258,7 +258,7 @@ def main() -> None:
         if "ingest" in only and not a.reuse_ingest:
             print(f"== ingest.py --rows {a.ingest_rows} (load {load1()})", flush=True)
             python_step("ingest.py", "--rows", str(a.ingest_rows), "--rss-rows", f"{a.ingest_rows},5000000",
-                        "--to-sql-rows", "100000", check=False)
+                        check=False)
         if "indexes" in only:
             print(f"== indexes.py (load {load1()})", flush=True)
             python_step("indexes.py", check=False)

@@ -110,3 +110,33 @@ def test_ric_check_sql_equals_stdnum(warehouse_env):
     assert valid > N // 5 and N - valid > N // 3
     for v in values:
         assert fails[v] == (not _stdnum_ric(v)), v
+
+
+# GB/T 4754-2017 门类 of each 大类 (an oracle independent of msdw_fn.industry_section)
+SECTIONS = [("A", 1, 5), ("B", 6, 12), ("C", 13, 43), ("D", 44, 46), ("E", 47, 50), ("F", 51, 52), ("G", 53, 60),
+            ("H", 61, 62), ("I", 63, 65), ("J", 66, 69), ("K", 70, 70), ("L", 71, 72), ("M", 73, 75), ("N", 76, 79),
+            ("O", 80, 82), ("P", 83, 83), ("Q", 84, 85), ("R", 86, 90), ("S", 91, 96), ("T", 97, 97)]
+
+
+def _industry_ok(v: str) -> bool:
+    import re
+
+    m = re.fullmatch(r"([A-T]?)([0-9]{2})[0-9]{2}", v, flags=re.ASCII)
+    if not m:
+        return False
+    section = next((s for s, lo, hi in SECTIONS if lo <= int(m.group(2)) <= hi), None)
+    return section is not None and m.group(1) in ("", section)
+
+
+@pytest.mark.slow
+def test_industry_code_sql_equals_the_classification_on_every_code(warehouse_env):
+    """Every 4-digit string, every letter (A-Z, a) + 4 digits, and odd values: the loader's rule
+    says exactly what the classification says (an empty value: test_ingest_load.py's
+    test_a_rule_never_fails_on_an_empty_value)."""
+    digits4 = [f"{i:04d}" for i in range(10_000)]
+    values = digits4 + [p + d for p in "ABCDEFGHIJKLMNOPQRSTUVWXYZa" for d in digits4]
+    values += ["123", "12345", "0a12", "12 3", "１２３４", "F５２９２", "中123", "A中12", "5292中", "F52921", "-123"]
+    fails = _sql_fails(warehouse_env, "industry_code", values)
+    wrong = [v for v in values if fails[v] == _industry_ok(v)]
+    assert not wrong, wrong[:20]
+    assert sum(_industry_ok(v) for v in values) == 9_700 * 2

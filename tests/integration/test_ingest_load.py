@@ -146,6 +146,37 @@ def test_each_rule_is_caught_with_its_reason(warehouse_env, landing, feed_name, 
         assert w_by_rule.get(rule, 0) >= 1
 
 
+# rules about presence itself: they may fail on an empty value by definition
+PRESENCE_RULES = {"required_when", "present_iff", "entity_type"}
+
+
+def test_a_rule_never_fails_on_an_empty_value(warehouse_env, landing):
+    """RULES.md: emptiness is the job of `required` (and of the presence rules); every other rule
+    passes an empty value. One file per feed, one row per optional column with rules left empty."""
+    checked = []
+    for f in all_feeds():
+        cols = [c for c in f.columns if not c.required and any(r.rule not in PRESENCE_RULES for r in c.rules)]
+        if not cols:
+            continue
+        rows = []
+        for i, c in enumerate(cols):
+            r = row(f.name, **{c.field: ""})
+            r[f.key[0]] = f"{r[f.key[0]]}E{i}"
+            rows.append(r)
+        deliver(landing, f.source, {f"{f.name}.csv": csv_bytes(f.name, rows)})
+        load_feed(str(landing), f.source, f.name, BD)
+        for i, c in enumerate(cols):
+            line = i + 2
+            own = {r.rule for r in c.rules} - PRESENCE_RULES
+            reasons = q(warehouse_env, f"select reasons from quarantine.{f.name} where _line_no = %s", (line,))
+            flagged = [r["rule"] for rs in reasons for r in rs[0] if r["field"] == c.field and r["rule"] in own]
+            warnings = q(warehouse_env, f"select _warnings from raw.{f.name} where _line_no = %s", (line,))
+            flagged += [w for ws in warnings for w in ws[0] if w.split(":")[0] in own and w.endswith(":" + c.field)]
+            assert not flagged, (f.name, c.field, flagged)
+            checked.append((f.name, c.field))
+    assert ("registration_events", "industry_code") in checked and len(checked) > 10, checked
+
+
 def test_a_row_failing_three_rules_lists_three_reasons(warehouse_env, landing):
     bad = row("complaints", channel="微博", region_code="3301", amount_involved="-5")
     deliver(landing, "complaints", {"complaints.csv": csv_bytes("complaints", [bad])})

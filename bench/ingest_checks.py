@@ -71,17 +71,24 @@ def main() -> None:
                     times.append(time.perf_counter() - t0)
                 return min(times) * 1e6 / n
 
+            # each check is a "| case when … end" term of the "_r"/"_w" masks, possibly over several lines
             lines = stmt.typed_sql.split("\n")
-            checks = [i for i, line in enumerate(lines) if line.strip().startswith("| case when")]
+            checks: list[range] = []
+            for i, line in enumerate(lines):
+                if line.strip().startswith("| case when"):
+                    checks.append(range(i, i + 1))
+                elif checks and checks[-1].stop == i and not line.strip().startswith(")"):
+                    checks[-1] = range(checks[-1].start, i + 1)
+            every = {i for r in checks for i in r}
             full = best(stmt.typed_sql)
-            bare = best("\n".join(x for i, x in enumerate(lines) if i not in checks))
+            bare = best("\n".join(x for i, x in enumerate(lines) if i not in every))
             print(f"\n{args.feed}, {n:,} rows, stage 1 µs per row (best of 3)")
             print(f"{'whole stage 1':<60}{full:>8.2f}")
             print(f"{'without any check (parsing, typed values, writing _typed)':<60}{bare:>8.2f}")
             print(f"{'the checks':<60}{full - bare:>8.2f}")
-            for i in checks:
-                cost = full - best("\n".join(x for j, x in enumerate(lines) if j != i))
-                print(f"  {lines[i].strip()[12:80]:<58}{cost:>8.2f}")
+            for r in checks:
+                cost = full - best("\n".join(x for j, x in enumerate(lines) if j not in r))
+                print(f"  {lines[r.start].strip()[12:80]:<58}{cost:>8.2f}")
     finally:
         drop_db(admin, DB)
 

@@ -140,3 +140,68 @@ def test_industry_code_sql_equals_the_classification_on_every_code(warehouse_env
     wrong = [v for v in values if fails[v] == _industry_ok(v)]
     assert not wrong, wrong[:20]
     assert sum(_industry_ok(v) for v in values) == 9_700 * 2
+
+
+def _date_oracle(v: str) -> int | None:
+    """The contract's date forms (EXTRACTS.md): YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, YYYY年M月D日, month and
+    day of one or two digits with - or / (validity of the day is date_from_int's job)."""
+    import re
+
+    if re.fullmatch(r"[0-9]{8}", v, flags=re.ASCII):
+        return int(v)
+    m = (re.fullmatch(r"([0-9]{4})([-/])([0-9]{1,2})\2([0-9]{1,2})", v, flags=re.ASCII)
+         or re.fullmatch(r"([0-9]{4})(年)([0-9]{1,2})月([0-9]{1,2})日", v, flags=re.ASCII))
+    return int(m.group(1)) * 10000 + int(m.group(3)) * 100 + int(m.group(4)) if m else None
+
+
+def _time_oracle(t: str) -> int | None:
+    import re
+
+    m = re.fullmatch(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?", t, flags=re.ASCII)
+    return int(m.group(1)) * 10000 + int(m.group(2)) * 100 + int(m.group(3) or 0) if m else None
+
+
+def _date_time_samples(rng: random.Random) -> list[str]:
+    noise = "0123456789-/: 年月日中aX１٣"
+    out = []
+    for _ in range(N):
+        y, m, d = rng.randint(1900, 2099), rng.randint(0, 13), rng.randint(0, 32)
+        date = rng.choice([f"{y}-{m:02d}-{d:02d}", f"{y}/{m:02d}/{d:02d}", f"{y}{m:02d}{d:02d}", f"{y}年{m}月{d}日",
+                           f"{y}-{m}-{d}", f"{y}/{m}/{d}", f"{y}-{m:02d}/{d:02d}", f"{y}年{m:02d}月{d:02d}日"])
+        time = rng.choice([f"{rng.randint(0, 29)}:{rng.randint(0, 69):02d}", f"{rng.randint(0, 29):02d}:{rng.randint(0, 69):02d}",
+                           f"{rng.randint(0, 9)}:{rng.randint(0, 69):02d}:{rng.randint(0, 69):02d}",
+                           f"{rng.randint(0, 29):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 69):02d}"])
+        for v in (date, time):
+            kind = rng.randrange(4)
+            if kind == 1 and v:  # one character replaced
+                p = rng.randrange(len(v))
+                v = v[:p] + rng.choice(noise) + v[p + 1:]
+            elif kind == 2:  # one character inserted or dropped
+                p = rng.randrange(len(v) + 1)
+                v = v[:p] + rng.choice(noise) + v[p:] if rng.random() < 0.5 else v[:p] + v[p + 1:]
+            out.append(v)
+        out.append(f"{out[-2]} {out[-1]}")
+    return out
+
+
+def test_date_and_time_parsing_follows_the_contract_forms(warehouse_env):
+    """msdw_fn.date_int / time_int / ts_int (the loader's canonical forms) against an oracle of the
+    contract's forms, on valid, mutated and out-of-range values of every form."""
+    values = _date_time_samples(random.Random(20250508))
+    with psycopg.connect(warehouse_env) as conn:
+        got = conn.execute("select v, msdw_fn.date_int(v), msdw_fn.time_int(v), msdw_fn.ts_int(v) "
+                           "from unnest(%s::text[]) v", (values,)).fetchall()
+    wrong = []
+    for v, d, t, ts in got:
+        date_part, _, time_part = v.partition(" ")
+        expect_ts = None
+        if _date_oracle(date_part) is not None:
+            if not _:
+                expect_ts = _date_oracle(date_part) * 1_000_000
+            elif _time_oracle(time_part) is not None:
+                expect_ts = _date_oracle(date_part) * 1_000_000 + _time_oracle(time_part)
+        if (d, t, ts) != (_date_oracle(v), _time_oracle(v), expect_ts):
+            wrong.append((v, (d, t, ts), (_date_oracle(v), _time_oracle(v), expect_ts)))
+    assert not wrong, wrong[:10]
+    assert sum(_date_oracle(v) is not None for v in values) > N // 2  # not vacuous: most dates parse
+    assert sum(_time_oracle(v) is not None for v in values) > N // 2

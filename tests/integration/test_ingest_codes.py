@@ -102,6 +102,19 @@ def test_uscc_check_sql_equals_stdnum(warehouse_env):
             assert fails[v] == (not uscc.is_valid(v)), v
 
 
+def test_uscc_format_sql_equals_the_pattern(warehouse_env):
+    """GB 32100 format: 18 characters of the 31-character alphabet, positions 3-8 digits."""
+    import re
+
+    values = [v for v in _uscc_samples(random.Random(32100)) if v]
+    values += [v.lower() for v in values[:500]] + ["AA" + v[2:] for v in values[:500]] + ["9133010" + "中" + v[8:] for v in values[:50]]
+    fails = _sql_fails(warehouse_env, "uscc_format", values)
+    pattern = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}", flags=re.ASCII)
+    wrong = [v for v in values if fails[v] == bool(pattern.fullmatch(v))]
+    assert not wrong, wrong[:10]
+    assert 0.3 < sum(bool(pattern.fullmatch(v)) for v in values) / len(values) < 0.9  # both outcomes, often
+
+
 @pytest.mark.slow
 def test_ric_check_sql_equals_stdnum(warehouse_env):
     values = _ric_samples(random.Random(11010519))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 
 import psycopg
 import pytest
@@ -207,6 +208,7 @@ def test_a_file_refused_in_a_later_chunk_loads_nothing(warehouse_env, landing, m
 
     monkeypatch.setattr(loader, "_FIRST_STAGE_ROWS", 5)
     monkeypatch.setattr(loader, "_STAGE_ROWS", 5)
+    switch_interval = sys.getswitchinterval()
     rows = [row("rapid_tests", test_id=f"RT{i:04d}") for i in range(40)]
     data = csv_bytes("rapid_tests", rows) + b'RT9999,"bad"x,\r\n'
     deliver(landing, "sampling", {"rapid_tests.csv": data}, rows={"rapid_tests.csv": 41})
@@ -219,6 +221,8 @@ def test_a_file_refused_in_a_later_chunk_loads_nothing(warehouse_env, landing, m
     deliver(landing, "sampling", {"rapid_tests.csv": csv_bytes("rapid_tests", rows)})
     res = load_feed(str(landing), "sampling", "rapid_tests", BD)
     assert (res.status, res.rows_loaded, res.rows_quarantined) == ("loaded", 40, 0)
+    # the pipeline's shorter GIL switch interval is the process's again, after a failure too
+    assert sys.getswitchinterval() == switch_interval
 
 
 # --- file formats and encodings -----------------------------------------------------------------

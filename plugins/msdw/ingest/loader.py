@@ -209,10 +209,10 @@ class _Pipeline:
     """Overlaps reading the file (this thread) with the database's work on what was read (a worker thread).
 
     The reader thread parses and normalises records into CSV pieces; the worker
-    streams them with COPY into ``pg_temp._in`` and, every ``_STAGE_ROWS``
-    records, closes the COPY and runs stage 1 of the validation
-    (``Statement.typed_sql``: parse and check the chunk into ``pg_temp._typed``)
-    while the reader goes on with the next chunk. Python holds the GIL only
+    streams them with COPY into ``pg_temp._in`` and, after each chunk of
+    records (``_FIRST_STAGE_ROWS`` growing to ``_STAGE_ROWS``), closes the COPY
+    and runs stage 1 of the validation (``Statement.typed_sql``: parse and check
+    the chunk into ``pg_temp._typed``) while the reader goes on with the next chunk. Python holds the GIL only
     while parsing; the worker waits on the socket without it, so the client
     core reads while the server core checks. The queue is bounded: memory does
     not grow with the file. The worker alone uses the connection until
@@ -233,12 +233,7 @@ class _Pipeline:
         self._error: BaseException | None = None
         self.seconds_waiting = 0.0  # the reader blocked on a full queue: the database was the bottleneck
         self._thread = threading.Thread(target=self._work, name="msdw-load-worker", daemon=True)
-        # The reader is CPU-bound and holds the GIL; each time the worker's socket becomes
-        # ready it must wait for the GIL, up to the switch interval (5 ms by default). With
-        # a COPY piece needing several socket waits, that convoy took ≈ 5 s of 1 M rows:
-        # switch every 0.2 ms while the pipeline runs.
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, _SWITCH_INTERVAL))
+        _short_switch_interval(+1)
         self._thread.start()
 
     def _work(self) -> None:
@@ -292,13 +287,31 @@ class _Pipeline:
         """Finish (ok) or abandon the stream, wait for the worker, re-raise its error."""
         self._queue.put(self._STOP if ok else self._ABORT)
         self._thread.join()
-        sys.setswitchinterval(self._switch_interval)
+        _short_switch_interval(-1)
         if self._error is not None:
             raise self._error
 
 
 class _Aborted(Exception):
     """The reader failed: the worker abandons the COPY (the caller rolls back)."""
+
+
+_switch = {"users": 0, "saved": None}
+_switch_lock = threading.Lock()
+
+
+def _short_switch_interval(delta: int) -> None:
+    """The reader is CPU-bound and holds the GIL; each time the worker's socket becomes ready it
+    must wait for the GIL, up to the switch interval (5 ms by default). With a COPY piece needing
+    several socket waits, that convoy cost 3-5 s per million rows: while any pipeline of the
+    process runs, switch every 0.2 ms (counted, so loads in parallel threads restore it once)."""
+    with _switch_lock:
+        if delta > 0 and _switch["users"] == 0:
+            _switch["saved"] = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch["saved"], _SWITCH_INTERVAL))
+        _switch["users"] += delta
+        if delta < 0 and _switch["users"] == 0:
+            sys.setswitchinterval(_switch["saved"])
 
 
 def _stream_records(cur: psycopg.Cursor, feed: Feed, f: reader.DeliveredFile,

@@ -127,28 +127,25 @@ def raw_write_floor(dsn: str, path: Path) -> dict:
         with conn.cursor().copy("copy bench_floor_raw to stdout (format csv)") as cp:
             for data in cp:
                 canonical += data
-        conn.execute("create table bench_direct_raw (like raw.registration_events including defaults including indexes)")
-        conn.commit()
-        t3 = time.perf_counter()
-        with conn.cursor().copy("copy bench_direct_raw from stdin (format csv)") as cp:
-            view = memoryview(canonical)
-            for i in range(0, len(view), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
-        conn.commit()
-        t4 = time.perf_counter()
+        view = memoryview(canonical)
+
+        def timed_copy(table: str, including: str) -> float:
+            conn.execute(f"create table {table} (like raw.registration_events {including})")
+            conn.commit()
+            t = time.perf_counter()
+            with conn.cursor().copy(f"copy {table} from stdin (format csv)") as cp:
+                for i in range(0, len(view), 1 << 20):
+                    cp.write(view[i:i + (1 << 20)])
+            conn.commit()
+            return time.perf_counter() - t
+
+        direct = timed_copy("bench_direct_raw", "including defaults including indexes")
         # what the two indexes cost: the same COPY into a copy without them
-        conn.execute("create table bench_direct_noidx (like raw.registration_events including defaults)")
-        conn.commit()
-        t5 = time.perf_counter()
-        with conn.cursor().copy("copy bench_direct_noidx from stdin (format csv)") as cp:
-            for i in range(0, len(view), 1 << 20):
-                cp.write(view[i:i + (1 << 20)])
-        conn.commit()
-        t6 = time.perf_counter()
+        direct_noidx = timed_copy("bench_direct_noidx", "including defaults")
         conn.execute("drop table bench_floor_in, bench_floor_raw, bench_direct_raw, bench_direct_noidx")
         conn.commit()
     return {"copy_s": round(t1 - t0, 2), "insert_select_s": round(t2 - t1, 2), "seconds": round(t2 - t0, 2),
-            "direct_copy_s": round(t4 - t3, 2), "direct_copy_no_index_s": round(t6 - t5, 2)}
+            "direct_copy_s": round(direct, 2), "direct_copy_no_index_s": round(direct_noidx, 2)}
 
 
 def python_csv_floor(path: Path) -> float:

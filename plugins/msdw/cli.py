@@ -226,7 +226,7 @@ def cmd_serve(a: argparse.Namespace) -> int:
 def cmd_waive(a: argparse.Namespace) -> int:
     from msdw.ingest.loader import waive_delivery
 
-    waiver_id = waive_delivery(a.source, a.date, a.reason)
+    waiver_id = waive_delivery(a.source, a.date, a.reason, by=a.by)
     print(f"waiver {waiver_id}: {a.source} {a.date} accepted as never delivered ({a.reason})")
     return 0
 
@@ -321,7 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     wv = sub.add_parser("waive", help="accept that a source will never deliver a business date (with a reason)")
     wv.add_argument("--source", required=True)
     wv.add_argument("--date", required=True, type=_date)
-    wv.add_argument("--reason", required=True)
+    wv.add_argument("--reason", required=True, help="why the day will never be delivered (recorded)")
+    wv.add_argument("--by", metavar="NAME", help="the person taking the decision (recorded; default: the OS user)")
     wv.set_defaults(func=cmd_waive)
 
     st = sub.add_parser("stop", help="stop the embedded PostgreSQL (it otherwise keeps running for the next command)")

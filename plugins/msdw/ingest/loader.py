@@ -670,13 +670,16 @@ def verify_delivery(
     return manifest
 
 
-def waive_delivery(source: str, business_date: date, reason: str, *, conninfo: str | None = None) -> int:
+def waive_delivery(source: str, business_date: date, reason: str, *, by: str | None = None,
+                   conninfo: str | None = None) -> int:
     """Record that ``source`` will never deliver ``business_date`` (audit.delivery_waivers).
 
     The marts gate's completeness check then accepts the missing day; the
-    waiver, its reason and who gave it stay in the audit. Refused when the
-    day was in fact delivered (there is nothing to waive).
+    waiver, its reason and the person who gave it (``by``, default the OS
+    user: msdw.actors) stay in the audit. Refused when the day was in fact
+    delivered (there is nothing to waive).
     """
+    from msdw.actors import actor
     from msdw.contracts import SOURCES
 
     if source not in SOURCES:
@@ -690,7 +693,7 @@ def waive_delivery(source: str, business_date: date, reason: str, *, conninfo: s
             raise PermanentError(f"{source} {business_date} was delivered ({delivered} verified delivery record(s)): "
                                  "nothing to waive")
         waiver_id, who = conn.execute(_q("insert_waiver"), dict(source=source, business_date=business_date,
-                                                                reason=reason.strip())).fetchone()
+                                                                reason=reason.strip(), waived_by=actor(by))).fetchone()
         conn.commit()
     log.info("waiver %s: %s %s never delivered (%s), by %s", waiver_id, source, business_date, reason, who)
     return int(waiver_id)

@@ -39,8 +39,16 @@ def _observed(v: Any) -> str | None:
 
 
 def record_gate(result: GateResult, *, started: datetime, airflow_run_id: str | None, versions: dict[str, str]) -> None:
-    """One quality_runs row per relation and one quality_results row per expectation, in one transaction."""
+    """One quality_runs row per relation and one quality_results row per expectation, in one transaction.
+
+    ``date_from``/``date_to``: the business dates the run covered — a raw gate
+    its day (or range), a warehouse or marts gate the span of the loads in effect.
+    """
     with warehouse.connect(role=warehouse.ROLE_TRANSFORMER) as conn:
+        if result.gate.startswith("raw_"):
+            span = (result.date_from or result.business_date, result.business_date)
+        else:
+            span = conn.execute(query("data_span")).fetchone()
         for rel in result.relations:
             qid = conn.execute(query("insert_quality_run"), {
                 "run_id": result.run_id,
@@ -57,6 +65,8 @@ def record_gate(result: GateResult, *, started: datetime, airflow_run_id: str | 
                 "parameters": Jsonb(plain(rel.parameters)),
                 "started_at": started,
                 "airflow_run_id": airflow_run_id,
+                "date_from": span[0],
+                "date_to": span[1],
             }).fetchone()[0]
             rel.quality_run_id = qid
             for o in rel.outcomes:

@@ -118,6 +118,8 @@ class GateResult:
     business_date: date | None = None
     month: date | None = None
     seconds: float = 0.0
+    # raw gates: first business date of a range run (None: the one day business_date)
+    date_from: date | None = None
 
     @property
     def evaluated(self) -> int:
@@ -516,6 +518,7 @@ def run_gate(
     result = GateResult(
         gate=gate, run_id=run_id, success=all(r.success for r in relations), relations=relations,
         business_date=business_date, month=month, seconds=time.perf_counter() - t0,
+        date_from=date_from if gate.startswith("raw_") else None,
     )
     audit.record_gate(result, started=started, airflow_run_id=airflow_run_id,
                       versions={spec.name: spec.version for spec, _, _ in metas})

@@ -50,7 +50,7 @@ values (%(source)s, %(business_date)s, %(manifest_uri)s, %(manifest_sha256)s, %(
         %(airflow_dag_id)s, %(airflow_run_id)s);
 
 -- name: insert_waiver
--- An operator accepts that a source's business date will never be delivered (runs as the operator's login).
-insert into audit.delivery_waivers (source, business_date, reason)
-values (%(source)s, %(business_date)s, %(reason)s)
+-- A person accepts that a source's business date will never be delivered (msdw waive --by NAME).
+insert into audit.delivery_waivers (source, business_date, reason, waived_by)
+values (%(source)s, %(business_date)s, %(reason)s, %(waived_by)s)
 returning waiver_id, waived_by;

@@ -40,11 +40,19 @@ where feed = %(feed)s and status in ('loaded', 'replaced');
 -- name: insert_quality_run
 insert into audit.quality_runs (
   run_id, gate, suite, suite_version, relation, business_date, period_month, success,
-  evaluated, passed, failed, parameters, started_at, airflow_run_id
+  evaluated, passed, failed, parameters, started_at, airflow_run_id, date_from, date_to
 ) values (
   %(run_id)s, %(gate)s, %(suite)s, %(suite_version)s, %(relation)s, %(business_date)s, %(period_month)s,
-  %(success)s, %(evaluated)s, %(passed)s, %(failed)s, %(parameters)s, %(started_at)s, %(airflow_run_id)s
+  %(success)s, %(evaluated)s, %(passed)s, %(failed)s, %(parameters)s, %(started_at)s, %(airflow_run_id)s,
+  %(date_from)s, %(date_to)s
 ) returning quality_run_id;
+
+-- name: data_span
+-- Business dates of the loads in effect (newest loaded/replaced load of each feed and day):
+-- what a warehouse or marts gate validates.
+select min(business_date), max(business_date)
+from audit.load_files
+where status in ('loaded', 'replaced');
 
 -- name: insert_quality_result
 insert into audit.quality_results (

@@ -97,3 +97,20 @@ create trigger seed_loads_append_only before update or delete on audit.seed_load
   for each row execute function audit.refuse_change();
 grant select, insert on audit.seed_loads to msdw_transformer;
 grant select on audit.seed_loads to msdw_auditor;
+
+-- What a gate run covered, in business dates (docs/architecture.md, "Trust"):
+-- raw gates the day or the range of days judged; warehouse and marts gates
+-- the span of business dates of the loads in effect. Reports file a gate run
+-- under every month this span touches, not under the month it ran in.
+alter table audit.quality_runs add column if not exists date_from date;
+alter table audit.quality_runs add column if not exists date_to date;
+comment on column audit.quality_runs.date_from is '闸门覆盖的首个业务日期 — first business date whose data the run validated';
+comment on column audit.quality_runs.date_to is '闸门覆盖的末个业务日期 — last business date whose data the run validated';
+
+-- Who did what: a person's name (msdw --by NAME, default the OS user) and
+-- why, on every publication made by hand (restore, manual publish); NULL for
+-- the scheduled pipeline, whose run_id says which run published.
+alter table audit.publications add column if not exists actor text;
+alter table audit.publications add column if not exists reason text;
+comment on column audit.publications.actor is '操作人 — the person who restored or published by hand (NULL: the scheduled pipeline)';
+comment on column audit.publications.reason is '操作原因 — why a person restored or published by hand';

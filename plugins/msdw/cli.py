@@ -6,8 +6,9 @@
     msdw run --landing DIR --from D --to D [--no-marts]
     msdw demo [--start D --end D --profile P --seed N]   generate, run end to end, report
     msdw status                         where things are, latest loads and publications
-    msdw report --month YYYY-MM         quality report (auditors) and work report
-    msdw publish --list | --restore ID  publications of the marts; re-point BI to an earlier one
+    msdw report --month YYYY-MM [--no-pdf]   quality report (auditors; HTML + PDF) and work report
+    msdw publish --list | --restore ID --reason TEXT [--by NAME]
+                                        publications of the marts; re-point BI to an earlier one
     msdw serve [--port 8080]            Airflow's scheduler, dag-processor, triggerer, api-server
     msdw airflow ARGS...                the airflow CLI with the project's settings
     msdw dbt ARGS...                    dbt with the project's profile and connection
@@ -171,11 +172,22 @@ def cmd_status(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from msdw.quality.report import build_quality_report, build_work_report
+    from msdw.quality.report import build_quality_report, build_work_report, write_pdf
 
     q = build_quality_report(a.month)
+    print(f"quality report: {q}")
+    if not a.no_pdf:
+        from msdw.browser import chromium_path
+
+        try:
+            chromium_path()
+        except Exception as exc:  # noqa: BLE001 - the HTML is the report; the PDF is its print
+            print(f"quality report PDF skipped: {exc}", file=sys.stderr)
+        else:
+            print(f"quality report PDF (for signature and filing): "
+                  f"{write_pdf(q, title=f'数据质量月报 {a.month.year}年{a.month.month}月')}")
     w = build_work_report(a.month)
-    print(f"quality report: {q}\nwork report   : {w}")
+    print(f"work report   : {w}")
     return 0
 
 
@@ -185,15 +197,20 @@ def cmd_publish(a: argparse.Namespace) -> int:
     if a.restore is not None:
         from msdw.quality import restore_publication
 
-        pub = restore_publication(a.restore)
-        print(f"marts now point at publication {a.restore} (recorded as {pub})")
+        if not a.reason or not a.reason.strip():
+            raise UsageError("--restore needs --reason TEXT (why BI must read an earlier publication; recorded)")
+        pub = restore_publication(a.restore, by=a.by, reason=a.reason)
+        print(f"marts now point at publication {a.restore} (recorded as {pub}, by {pub.actor}: {pub.reason})")
         return 0
     with warehouse.connect() as conn:
         for p in conn.execute(
-            "select publication_id, run_id, as_of_date, published_at, replaces_publication_id"
+            "select publication_id, run_id, as_of_date, published_at at time zone 'Asia/Shanghai',"
+            " replaces_publication_id, coalesce(actor, 'pipeline'), reason"
             " from audit.publications order by publication_id"
         ).fetchall():
-            print(f"#{p[0]:<5} as of {p[2]}  run {p[1]}  at {p[3]:%Y-%m-%d %H:%M:%S}  replaces {p[4]}")
+            why = f"  ({p[6]})" if p[6] else ""
+            print(f"#{p[0]:<5} as of {p[2]}  run {p[1]}  at {p[3]:%Y-%m-%d %H:%M:%S} Asia/Shanghai  "
+                  f"replaces {p[4]}  by {p[5]}{why}")
     return 0
 
 
@@ -306,12 +323,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="monthly quality report and work report (HTML)")
     rp.add_argument("--month", required=True, type=_month)
+    rp.add_argument("--no-pdf", action="store_true", help="skip the PDF of the quality report (headless Chromium)")
     rp.set_defaults(func=cmd_report)
 
     pb = sub.add_parser("publish", help="list publications or restore an earlier one")
     grp = pb.add_mutually_exclusive_group()
     grp.add_argument("--list", action="store_true", default=True)
     grp.add_argument("--restore", type=int, metavar="PUBLICATION_ID")
+    pb.add_argument("--by", metavar="NAME", help="with --restore: the person taking the decision (recorded; default: the OS user)")
+    pb.add_argument("--reason", help="with --restore: why BI must read an earlier publication (required, recorded)")
     pb.set_defaults(func=cmd_publish)
 
     sv = sub.add_parser("serve", help="run Airflow's scheduler, dag-processor, triggerer and api-server here")

@@ -149,6 +149,8 @@ class Browser:
                          if e.get("sessionId") == session and e["method"] == "Network.requestWillBeSent"]
         page.failed = [e["params"].get("errorText", "") for e in self._events
                        if e.get("sessionId") == session and e["method"] == "Network.loadingFailed"]
+        page.responses = [(e["params"]["response"]["url"], e["params"]["response"]["status"]) for e in self._events
+                          if e.get("sessionId") == session and e["method"] == "Network.responseReceived"]
         self._events = [e for e in self._events if e.get("sessionId") != session]
         return page
 
@@ -166,6 +168,7 @@ class Page:
         self.browser, self.target, self.session = browser, target, session
         self.requests: list[str] = []
         self.failed: list[str] = []
+        self.responses: list[tuple[str, int]] = []
 
     def _send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.browser.send(method, params, session=self.session)

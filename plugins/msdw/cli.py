@@ -10,6 +10,8 @@
     msdw publish --list | --restore ID --reason TEXT [--by NAME]
                                         publications of the marts; re-point BI to an earlier one
     msdw serve [--port 8080]            Airflow's scheduler, dag-processor, triggerer, api-server
+    msdw docs [--port 8081] [--no-generate] [--no-serve]
+                                        dbt docs, quality gate pages and reports on http://127.0.0.1
     msdw airflow ARGS...                the airflow CLI with the project's settings
     msdw dbt ARGS...                    dbt with the project's profile and connection
 
@@ -141,9 +143,9 @@ def _print_locations() -> None:
     if s.reports_dir.exists():
         for p in sorted(s.reports_dir.glob("*.html")):
             print(f"              {p}")
-        docs = s.reports_dir / "data_docs" / "index.html"
+        docs = s.reports_dir / "gate_docs" / "index.html"
         if docs.exists():
-            print(f"              {docs}  (Great Expectations Data Docs)")
+            print(f"              {docs}  (quality gate pages; msdw docs serves them with the dbt docs)")
     print(f"  airflow   : AIRFLOW_HOME={s.airflow_home}  (msdw airflow dags list)")
 
 
@@ -172,10 +174,12 @@ def cmd_status(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
+    from msdw.quality.gate_docs import build_gate_docs
     from msdw.quality.report import build_quality_report, build_work_report, write_pdf
 
     q = build_quality_report(a.month)
     print(f"quality report: {q}")
+    print(f"gate pages    : {build_gate_docs(months=[a.month])}")
     if not a.no_pdf:
         from msdw.browser import chromium_path
 
@@ -212,6 +216,46 @@ def cmd_publish(a: argparse.Namespace) -> int:
             print(f"#{p[0]:<5} as of {p[2]}  run {p[1]}  at {p[3]:%Y-%m-%d %H:%M:%S} Asia/Shanghai  "
                   f"replaces {p[4]}  by {p[5]}{why}")
     return 0
+
+
+def cmd_docs(a: argparse.Namespace) -> int:
+    """Gate pages from the audit, dbt docs (generated unless --no-generate), served on 127.0.0.1."""
+    from msdw import docs_server
+    from msdw.config import DBT_PROJECT_DIR, settings
+    from msdw.quality.gate_docs import build_gate_docs
+
+    s = settings()
+    gate_index = build_gate_docs()
+    dbt_target = DBT_PROJECT_DIR / "target"
+    if not a.no_generate:
+        from msdw.dbt_runner import run_dbt
+
+        print("generating the dbt docs (dbt docs generate --static) …", flush=True)
+        try:
+            run_dbt(["docs", "generate", "--static"])
+        except Exception as exc:  # noqa: BLE001 - serve what there is, say what failed
+            print(f"dbt docs generate failed: {exc}", file=sys.stderr)
+    server = docs_server.start({"/dbt/": dbt_target, "/": s.reports_dir}, port=a.port)
+    print("Documentation (local, no network needed):")
+    if (dbt_target / "index.html").exists():
+        print(f"  dbt docs      : {docs_server.url(server, '/dbt/index.html')}")
+        if (dbt_target / "static_index.html").exists():
+            print(f"                  (one file, opens from disk: {dbt_target / 'static_index.html'})")
+    else:
+        print(f"  dbt docs      : not generated yet ({dbt_target}/index.html missing: run without --no-generate)")
+    print(f"  quality gates : {docs_server.url(server, '/' + gate_index.relative_to(s.reports_dir).as_posix())}")
+    print(f"  reports       : {docs_server.url(server, '/')}  ({s.reports_dir})")
+    if a.no_serve:
+        server.shutdown()
+        return 0
+    print("Ctrl-C stops the server.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.shutdown()
 
 
 def cmd_airflow(a: argparse.Namespace) -> int:
@@ -347,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stop", help="stop the embedded PostgreSQL (it otherwise keeps running for the next command)")
     st.set_defaults(func=cmd_stop)
+
+    dc = sub.add_parser("docs", help="serve the dbt docs, the quality gate pages and the reports on 127.0.0.1")
+    dc.add_argument("--port", type=int, default=8081, help="local port (0: any free port)")
+    dc.add_argument("--no-generate", action="store_true", help="serve the dbt docs as last generated")
+    dc.add_argument("--no-serve", action="store_true", help="write the pages, print where they are, do not serve")
+    dc.set_defaults(func=cmd_docs)
 
     af = sub.add_parser("airflow", help="airflow CLI with the project's settings", add_help=False)
     af.add_argument("args", nargs=argparse.REMAINDER)

@@ -200,3 +200,81 @@ def test_the_pdf_is_printed_with_page_numbers(audited):
     assert re.search(rf"第\s*{pages}\s*页\s*/\s*共\s*{pages}\s*页", text)
     again = write_pdf(audited["feb"], title="数据质量月报 2025年2月")
     assert again.stat().st_size > 1000
+
+
+def test_gate_pages_render_styled_with_the_network_off(audited, module_warehouse, monkeypatch):
+    """The project's Data Docs: every gate run of a month, from the audit, styled with no network at all."""
+    import io
+
+    from PIL import Image
+
+    from msdw.browser import Browser
+    from msdw.quality.gate_docs import build_gate_docs
+
+    monkeypatch.setenv("MSDW_WAREHOUSE_DSN", module_warehouse)
+    index = build_gate_docs(audited["out"])
+    root = index.parent
+    assert {p.name for p in root.glob("*.html")} >= {"index.html", "2025-01.html", "2025-02.html"}
+    runs = sorted(root.glob("runs/*.html"))
+    assert len(runs) == 3  # the raw range gate and the two marts gates
+    jan = (root / "2025-01.html").read_text(encoding="utf-8")
+    assert all(f'href="runs/{p.name}"' in jan for p in runs)  # the month's index covers every run, not the last
+    for page in (index, root / "2025-01.html", *runs):
+        assert not re.search(r"(src|href)=\"(https?:)?//", page.read_text(encoding="utf-8")), page
+    if not shutil.which("chromium"):
+        pytest.skip("headless Chromium not installed (make system-deps)")
+    with Browser() as b:
+        for page_path in (index, root / "2025-01.html", runs[-1]):
+            page = b.open(page_path.resolve().as_uri(), offline=True)
+            assert all(u.startswith("file://") for u in page.requests), page.requests
+            style = page.evaluate("""(() => { const h = getComputedStyle(document.querySelector('h1'));
+                const t = getComputedStyle(document.querySelector('table'));
+                return [h.borderBottomColor, h.borderBottomStyle, t.borderCollapse, document.fonts.check('16px "Noto Sans CJK SC"')]; })()""")
+            assert style[:3] == ["rgb(178, 34, 34)", "solid", "collapse"], style
+            assert page.evaluate("document.querySelectorAll('table tr').length") >= 2
+            png = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+            pixels = list(png.getdata())
+            ink = sum(1 for r, g, bl in pixels if r + g + bl < 600) / len(pixels)
+            accent = sum(1 for r, g, bl in pixels if r > 150 and g < 70 and bl < 70)
+            assert ink > 0.005 and accent > 200, (page_path.name, ink, accent)  # text and the styled red rules
+            ENGLISH = page.evaluate(ENGLISH_JS)
+            assert ENGLISH == [], (page_path.name, ENGLISH[:20])
+            page.close()
+        failed_run = root / "runs" / f"{max(int(p.stem) for p in runs)}.html"
+        text = b.open(failed_run.resolve().as_uri(), offline=True).evaluate("document.body.innerText")
+        assert "未通过" in text and "比率（单位 %）在" in text and "通过" in text
+
+
+def test_msdw_docs_serves_the_dbt_docs_over_http(audited, module_warehouse, monkeypatch, tmp_path, capsys):
+    """dbt's index.html loads manifest.json and catalog.json with fetch: served on 127.0.0.1 they load."""
+    import importlib.util
+
+    from msdw import docs_server
+    from msdw.browser import Browser
+    from msdw.cli import main
+
+    monkeypatch.setenv("MSDW_WAREHOUSE_DSN", module_warehouse)
+    monkeypatch.setenv("MSDW_REPORTS_DIR", str(audited["out"]))
+    assert main(["docs", "--no-generate", "--no-serve", "--port", "0"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"quality gates : http://127\.0\.0\.1:\d+/gate_docs/index\.html", out), out
+
+    target = tmp_path / "target"  # what dbt docs generate writes: its index.html and two JSON files
+    target.mkdir()
+    dbt_index = Path(importlib.util.find_spec("dbt.task.docs").submodule_search_locations[0]) / "index.html"
+    shutil.copy(dbt_index, target / "index.html")
+    for name in ("manifest.json", "catalog.json"):
+        (target / name).write_text("{}", encoding="utf-8")
+    server = docs_server.start({"/dbt/": target, "/": audited["out"]}, port=0)
+    try:
+        if not shutil.which("chromium"):
+            pytest.skip("headless Chromium not installed (make system-deps)")
+        with Browser() as b:
+            page = b.open(docs_server.url(server, "/dbt/index.html"))
+            loaded = page.evaluate("""new Promise(r => setTimeout(() => r(performance.getEntriesByType('resource')
+                .map(e => [e.name.split('/').pop().split('?')[0], e.responseStatus])), 3000))""")
+            assert ["manifest.json", 200] in loaded and ["catalog.json", 200] in loaded, loaded
+            gates = b.open(docs_server.url(server, "/gate_docs/index.html"))
+            assert gates.evaluate("document.title") == "质量闸门文档"
+    finally:
+        server.shutdown()

@@ -209,6 +209,14 @@ def _feed_days(attempts: list[dict[str, Any]]) -> list[FeedDay]:
     return sorted(days.values(), key=lambda d: (labels.source_order(d.source), d.feed, d.business_date))
 
 
+def group_gate_runs(runs: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Relations validated by one call of a gate (same gate, run id and start), keyed by the first quality_run_id."""
+    groups: dict[tuple[str, str, Any], list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        groups[(r["gate"], r["run_id"], r["started_at"])].append(r)
+    return {rs[0]["quality_run_id"]: rs for rs in groups.values()}
+
+
 def _optional_actions(conn: psycopg.Connection, start: date, end: date) -> list[dict[str, Any]]:
     """Accepts and restatement adoptions (tables added by other parts of the platform), when they exist.
 
@@ -266,9 +274,7 @@ def quality_data(month: date) -> dict[str, Any]:
     by_run: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for f in failures:
         by_run[f["quality_run_id"]].append(f)
-    gate_runs: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in runs:
-        gate_runs[(r["gate"], r["run_id"])].append(r)
+    gate_runs = group_gate_runs(runs)
 
     actions = [{"at": w["waived_at"], "what": "豁免缺失到货", "source": w["source"], "feed": None,
                 "date_from": w["business_date"], "date_to": w["business_date"], "actor": w["waived_by"],
@@ -314,7 +320,7 @@ def quality_data(month: date) -> dict[str, Any]:
         "close_date": statistical_close(start), "totals": totals,
         "per_source": {k: dict(v) for k, v in sorted(per_source.items(), key=lambda kv: labels.source_order(kv[0]))},
         "feed_days": feed_days, "quarantine": quarantine, "warnings": warnings,
-        "gate_runs": [(gate, run_id, rs) for (gate, run_id), rs in gate_runs.items()],
+        "gate_runs": [(rs[0]["gate"], rs[0]["run_id"], rs) for rs in gate_runs.values()],
         "failures": dict(by_run), "publications": pubs, "held_back": held,
         "not_delivered": not_delivered, "actions": actions,
     }

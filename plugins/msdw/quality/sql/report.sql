@@ -39,8 +39,8 @@ with runs as (
          coalesce(r.date_to, r.business_date, (r.started_at at time zone 'Asia/Shanghai')::date) as d_to
   from audit.quality_runs r
 )
-select quality_run_id, run_id, gate, suite, relation, business_date, period_month, success, evaluated, passed,
-       failed, started_at, finished_at, airflow_run_id, d_from as date_from, d_to as date_to
+select quality_run_id, run_id, gate, suite, suite_version, relation, business_date, period_month, success, evaluated,
+       passed, failed, parameters, started_at, finished_at, airflow_run_id, d_from as date_from, d_to as date_to
 from runs
 where d_from < %(month_end)s
   and d_to >= %(month_start)s
@@ -127,3 +127,21 @@ order by waived_at, waiver_id;
 -- Rows of an action table other parts of the platform add (accepts, restatements), as JSON, when
 -- the table exists (the caller checks to_regclass first). %(table)s is composed as an identifier.
 select to_jsonb(a.*) as row from {table} a;
+
+-- name: gate_months
+-- Every month some gate run covered (its business dates date_from..date_to): the gate pages' index.
+select distinct m::date as month
+from audit.quality_runs r,
+     generate_series(date_trunc('month', coalesce(r.date_from, r.business_date, (r.started_at at time zone 'Asia/Shanghai')::date)),
+                     coalesce(r.date_to, r.business_date, (r.started_at at time zone 'Asia/Shanghai')::date),
+                     interval '1 month') as m
+order by 1;
+
+-- name: gate_run_results
+-- Every expectation of the given runs, passed or not (the gate pages show both).
+select q.quality_run_id, r.suite, q.seq, q.expectation_type, q.column_name, q.description, q.kwargs, q.success,
+       q.observed_value, q.unexpected_count, q.unexpected_percent, q.unexpected_examples, q.exception_message
+from audit.quality_results q
+join audit.quality_runs r using (quality_run_id)
+where q.quality_run_id = any(%(run_ids)s)
+order by q.quality_run_id, q.seq;

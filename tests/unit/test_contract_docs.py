@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from msdw.config import REPO_ROOT
 from msdw.contracts import RULES, all_feeds, reason_label, rule_label, rule_labels
 from msdw.contracts.docs import DOCS_DIR, PAGES, catalogue_rows
 
@@ -41,3 +43,23 @@ def test_every_feed_column_and_indicator_is_documented():
     for r in catalogue_rows():
         assert f"| `{r['indicator_code']}` |" in indicators
 
+
+
+# the specifications the project started from, cited by name or by section ("DOMAIN d.2"): never again
+OUTSIDE = re.compile(r"(INDICATORS|EXTRACTS|DOMAIN)\.md|\bDOMAIN [a-i](\.\d+)?\b|\(EXTRACTS\)|docs/INDICATORS"
+                     r"|/shared/(contracts|reference)|\.\./reference/")
+
+
+def test_the_repository_cites_no_document_outside_it():
+    """The contracts live in docs/contracts/: nothing cites the specifications the project started from."""
+    offenders = []
+    for path in REPO_ROOT.rglob("*"):
+        rel = path.relative_to(REPO_ROOT)
+        if (not path.is_file() or rel.parts[0] in {".venv", ".git", ".msdw", ".ci"} or path == Path(__file__)
+                or {"target", "dbt_packages", "__pycache__", "logs"} & set(rel.parts)
+                or path.suffix not in {".py", ".md", ".sql", ".yml", ".yaml", ".json", ".csv", ".j2", ".toml", ".txt"}):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if OUTSIDE.search(line):
+                offenders.append(f"{rel}:{n}: {line.strip()[:110]}")
+    assert not offenders, "cite docs/contracts/ instead:\n" + "\n".join(offenders)

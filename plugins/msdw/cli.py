@@ -220,13 +220,15 @@ def cmd_publish(a: argparse.Namespace) -> int:
 
 def cmd_docs(a: argparse.Namespace) -> int:
     """Gate pages from the audit, dbt docs (generated unless --no-generate), served on 127.0.0.1."""
+    import os
+
     from msdw import docs_server
     from msdw.config import DBT_PROJECT_DIR, settings
     from msdw.quality.gate_docs import build_gate_docs
 
     s = settings()
     gate_index = build_gate_docs()
-    dbt_target = DBT_PROJECT_DIR / "target"
+    dbt_target = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")  # as msdw.dbt_runner
     if not a.no_generate:
         from msdw.dbt_runner import run_dbt
 

@@ -151,10 +151,10 @@ def test_each_month_files_its_gates_publications_and_actions(audited, module_war
     who = {(a["what"][:2], a["actor"], a["reason"]) for a in jan["actions"]}
     assert who == {("豁免", "李审计", "登记系统停机，当日无数据（工单 #88）"), ("回退", "王复核", "核对一月数据后回退")}
     assert feb["actions"] == []
-    missing = {(d["business_date"], bool(d["waivers"]), d["refused_attempts"] > 0) for d in jan["not_delivered"]}
+    missing = {(d["business_date"], bool(d["waivers"]), d["refused_attempts"] > 0) for d in jan["missing_days"]}
     assert missing == {(date(2025, 1, 30), True, False), (date(2025, 1, 31), False, False)}  # the month's end too
     assert (REFUSED_DAY, False, True) in {(d["business_date"], bool(d["waivers"]), d["refused_attempts"] > 0)
-                                         for d in feb["not_delivered"]}
+                                         for d in feb["missing_days"]}
 
 
 def test_the_report_reads_in_chinese_with_beijing_times_in_chromium(audited):

@@ -269,7 +269,7 @@ def quality_data(month: date) -> dict[str, Any]:
     quarantine = sorted((r for r in reasons if r["level"] == "R"), key=by_source)
     warnings = sorted((r for r in reasons if r["level"] == "W"), key=by_source)
     effect = [d.effect for d in feed_days if d.effect]
-    not_delivered = [d for d in days if not d["deliveries"]]
+    missing_days = [d for d in days if not d["deliveries"]]
 
     by_run: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for f in failures:
@@ -303,9 +303,9 @@ def quality_data(month: date) -> dict[str, Any]:
         "publications": len(pubs),
         "held_back": len(held),
         "days_due": len(days),
-        "days_delivered": len(days) - len(not_delivered),
-        "days_missing": sum(1 for d in not_delivered if not d["waivers"]),
-        "days_waived": sum(1 for d in not_delivered if d["waivers"]),
+        "days_delivered": len(days) - len(missing_days),
+        "days_missing": sum(1 for d in missing_days if not d["waivers"]),
+        "days_waived": sum(1 for d in missing_days if d["waivers"]),
         "actions": len(actions),
     }
     per_source: dict[str, dict[str, int]] = {}
@@ -322,7 +322,7 @@ def quality_data(month: date) -> dict[str, Any]:
         "feed_days": feed_days, "quarantine": quarantine, "warnings": warnings,
         "gate_runs": [(rs[0]["gate"], rs[0]["run_id"], rs) for rs in gate_runs.values()],
         "failures": dict(by_run), "publications": pubs, "held_back": held,
-        "not_delivered": not_delivered, "actions": actions,
+        "missing_days": missing_days, "actions": actions,
     }
 
 

@@ -251,11 +251,11 @@ def test_msdw_docs_serves_the_dbt_docs_over_http(audited, module_warehouse, monk
 
     from msdw import docs_server
     from msdw.browser import Browser
-    from msdw.cli import main
+    from msdw.cli import build_parser, cmd_docs
 
     monkeypatch.setenv("MSDW_WAREHOUSE_DSN", module_warehouse)
     monkeypatch.setenv("MSDW_REPORTS_DIR", str(audited["out"]))
-    assert main(["docs", "--no-generate", "--no-serve", "--port", "0"]) == 0
+    assert cmd_docs(build_parser().parse_args(["docs", "--no-generate", "--no-serve", "--port", "0"])) == 0
     out = capsys.readouterr().out
     assert re.search(r"quality gates : http://127\.0\.0\.1:\d+/gate_docs/index\.html", out), out
 

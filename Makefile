@@ -20,15 +20,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
-# Debian packages: headless Chromium renders the HTML reports in tests; a CJK
-# font lets the work report's charts carry Chinese labels (without it they fall
-# back to English labels).
+# Debian packages: headless Chromium renders the HTML reports in tests and prints
+# the quality report's PDF; a CJK font lets the work report's charts carry Chinese
+# labels (without it they fall back to English labels); poppler-utils (pdftotext,
+# pdfinfo) lets the tests read the PDF back.
 system-deps:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdftotext >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium and fonts-noto-cjk (Debian) for the report tests and charts"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig >/dev/null; \
-	  else echo "chromium/CJK font missing and cannot be installed: report rendering tests will be skipped"; fi; }
+	    echo "installing chromium, fonts-noto-cjk and poppler-utils (Debian) for the reports, their PDF and tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils >/dev/null; \
+	  else echo "chromium/CJK font/pdftotext missing and cannot be installed: report rendering tests will be skipped"; fi; }
 
 demo: venv system-deps
 	$(BIN)/msdw demo

@@ -4,7 +4,7 @@
     Report bucket of a market entity (企业 / 个体工商户 / 农民专业合作社).
     USCC positions 1–2 decide for SAMR registrants (91 企业, 92 个体工商户,
     93 农民专业合作社); otherwise the 企业类型代码 (9100/9200 农民专业合作社),
-    else 企业. DOMAIN a.1 / d.2.
+    else 企业. docs/contracts/domain.md#uscc and #entity-types.
 -#}
 {% macro entity_category(uscc, type_code) -%}
     case

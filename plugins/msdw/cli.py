@@ -6,9 +6,12 @@
     msdw run --landing DIR --from D --to D [--no-marts]
     msdw demo [--start D --end D --profile P --seed N]   generate, run end to end, report
     msdw status                         where things are, latest loads and publications
-    msdw report --month YYYY-MM         quality report (auditors) and work report
-    msdw publish --list | --restore ID  publications of the marts; re-point BI to an earlier one
+    msdw report --month YYYY-MM [--no-pdf]   quality report (auditors; HTML + PDF) and work report
+    msdw publish --list | --restore ID --reason TEXT [--by NAME]
+                                        publications of the marts; re-point BI to an earlier one
     msdw serve [--port 8080]            Airflow's scheduler, dag-processor, triggerer, api-server
+    msdw docs [--port 8081] [--no-generate] [--no-serve]
+                                        dbt docs, quality gate pages and reports on http://127.0.0.1
     msdw airflow ARGS...                the airflow CLI with the project's settings
     msdw dbt ARGS...                    dbt with the project's profile and connection
 
@@ -140,9 +143,9 @@ def _print_locations() -> None:
     if s.reports_dir.exists():
         for p in sorted(s.reports_dir.glob("*.html")):
             print(f"              {p}")
-        docs = s.reports_dir / "data_docs" / "index.html"
+        docs = s.reports_dir / "gate_docs" / "index.html"
         if docs.exists():
-            print(f"              {docs}  (Great Expectations Data Docs)")
+            print(f"              {docs}  (quality gate pages; msdw docs serves them with the dbt docs)")
     print(f"  airflow   : AIRFLOW_HOME={s.airflow_home}  (msdw airflow dags list)")
 
 
@@ -171,11 +174,24 @@ def cmd_status(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from msdw.quality.report import build_quality_report, build_work_report
+    from msdw.quality.gate_docs import build_gate_docs
+    from msdw.quality.report import build_quality_report, build_work_report, write_pdf
 
     q = build_quality_report(a.month)
+    print(f"quality report: {q}")
+    print(f"gate pages    : {build_gate_docs(months=[a.month])}")
+    if not a.no_pdf:
+        from msdw.browser import chromium_path
+
+        try:
+            chromium_path()
+        except Exception as exc:  # noqa: BLE001 - the HTML is the report; the PDF is its print
+            print(f"quality report PDF skipped: {exc}", file=sys.stderr)
+        else:
+            print(f"quality report PDF (for signature and filing): "
+                  f"{write_pdf(q, title=f'数据质量月报 {a.month.year}年{a.month.month}月')}")
     w = build_work_report(a.month)
-    print(f"quality report: {q}\nwork report   : {w}")
+    print(f"work report   : {w}")
     return 0
 
 
@@ -185,16 +201,63 @@ def cmd_publish(a: argparse.Namespace) -> int:
     if a.restore is not None:
         from msdw.quality import restore_publication
 
-        pub = restore_publication(a.restore)
-        print(f"marts now point at publication {a.restore} (recorded as {pub})")
+        if not a.reason or not a.reason.strip():
+            raise UsageError("--restore needs --reason TEXT (why BI must read an earlier publication; recorded)")
+        pub = restore_publication(a.restore, by=a.by, reason=a.reason)
+        print(f"marts now point at publication {a.restore} (recorded as {pub}, by {pub.actor}: {pub.reason})")
         return 0
     with warehouse.connect() as conn:
         for p in conn.execute(
-            "select publication_id, run_id, as_of_date, published_at, replaces_publication_id"
+            "select publication_id, run_id, as_of_date, published_at at time zone 'Asia/Shanghai',"
+            " replaces_publication_id, coalesce(actor, 'pipeline'), reason"
             " from audit.publications order by publication_id"
         ).fetchall():
-            print(f"#{p[0]:<5} as of {p[2]}  run {p[1]}  at {p[3]:%Y-%m-%d %H:%M:%S}  replaces {p[4]}")
+            why = f"  ({p[6]})" if p[6] else ""
+            print(f"#{p[0]:<5} as of {p[2]}  run {p[1]}  at {p[3]:%Y-%m-%d %H:%M:%S} Asia/Shanghai  "
+                  f"replaces {p[4]}  by {p[5]}{why}")
     return 0
+
+
+def cmd_docs(a: argparse.Namespace) -> int:
+    """Gate pages from the audit, dbt docs (generated unless --no-generate), served on 127.0.0.1."""
+    import os
+
+    from msdw import docs_server
+    from msdw.config import DBT_PROJECT_DIR, settings
+    from msdw.quality.gate_docs import build_gate_docs
+
+    s = settings()
+    gate_index = build_gate_docs()
+    dbt_target = Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT_DIR / "target")  # as msdw.dbt_runner
+    if not a.no_generate:
+        from msdw.dbt_runner import run_dbt
+
+        print("generating the dbt docs (dbt docs generate --static) …", flush=True)
+        try:
+            run_dbt(["docs", "generate", "--static"])
+        except Exception as exc:  # noqa: BLE001 - serve what there is, say what failed
+            print(f"dbt docs generate failed: {exc}", file=sys.stderr)
+    server = docs_server.start({"/dbt/": dbt_target, "/": s.reports_dir}, port=a.port)
+    print("Documentation (local, no network needed):")
+    if (dbt_target / "index.html").exists():
+        print(f"  dbt docs      : {docs_server.url(server, '/dbt/index.html')}")
+        if (dbt_target / "static_index.html").exists():
+            print(f"                  (one file, opens from disk: {dbt_target / 'static_index.html'})")
+    else:
+        print(f"  dbt docs      : not generated yet ({dbt_target}/index.html missing: run without --no-generate)")
+    print(f"  quality gates : {docs_server.url(server, '/' + gate_index.relative_to(s.reports_dir).as_posix())}")
+    print(f"  reports       : {docs_server.url(server, '/')}  ({s.reports_dir})")
+    if a.no_serve:
+        server.shutdown()
+        return 0
+    print("Ctrl-C stops the server.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.shutdown()
 
 
 def cmd_airflow(a: argparse.Namespace) -> int:
@@ -306,12 +369,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="monthly quality report and work report (HTML)")
     rp.add_argument("--month", required=True, type=_month)
+    rp.add_argument("--no-pdf", action="store_true", help="skip the PDF of the quality report (headless Chromium)")
     rp.set_defaults(func=cmd_report)
 
     pb = sub.add_parser("publish", help="list publications or restore an earlier one")
     grp = pb.add_mutually_exclusive_group()
     grp.add_argument("--list", action="store_true", default=True)
     grp.add_argument("--restore", type=int, metavar="PUBLICATION_ID")
+    pb.add_argument("--by", metavar="NAME", help="with --restore: the person taking the decision (recorded; default: the OS user)")
+    pb.add_argument("--reason", help="with --restore: why BI must read an earlier publication (required, recorded)")
     pb.set_defaults(func=cmd_publish)
 
     sv = sub.add_parser("serve", help="run Airflow's scheduler, dag-processor, triggerer and api-server here")
@@ -327,6 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stop", help="stop the embedded PostgreSQL (it otherwise keeps running for the next command)")
     st.set_defaults(func=cmd_stop)
+
+    dc = sub.add_parser("docs", help="serve the dbt docs, the quality gate pages and the reports on 127.0.0.1")
+    dc.add_argument("--port", type=int, default=8081, help="local port (0: any free port)")
+    dc.add_argument("--no-generate", action="store_true", help="serve the dbt docs as last generated")
+    dc.add_argument("--no-serve", action="store_true", help="write the pages, print where they are, do not serve")
+    dc.set_defaults(func=cmd_docs)
 
     af = sub.add_parser("airflow", help="airflow CLI with the project's settings", add_help=False)
     af.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,6 +1,6 @@
 """The SQL check-digit rules are python-stdnum, proven on >= 10,000 random valid and invalid codes each.
 
-python-stdnum is the oracle (EXTRACTS.md: validate with a maintained library);
+python-stdnum is the oracle (docs/contracts/domain.md#uscc: a maintained library, not hand-written code);
 the warehouse evaluates the same rules set-based in SQL (rules.sql.j2 +
 15_ingest_functions.sql), so the two must agree on every value.
 """
@@ -156,7 +156,7 @@ def test_industry_code_sql_equals_the_classification_on_every_code(warehouse_env
 
 
 def _date_oracle(v: str) -> int | None:
-    """The contract's date forms (EXTRACTS.md): YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, YYYY年M月D日, month and
+    """The contract's date forms (docs/contracts/delivery.md#file-format): YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, YYYY年M月D日, month and
     day of one or two digits with - or / (validity of the day is date_from_int's job)."""
     import re
 

@@ -1,7 +1,7 @@
 """Marts gate and write–audit–publish on a real PostgreSQL.
 
 Until the dbt marts land, the candidates are small tables with the columns of
-INDICATORS.md, built here as msdw_transformer (as dbt would). The tests check
+marts.indicator_monthly (docs/contracts/indicators.md), built here as msdw_transformer (as dbt would). The tests check
 business outcomes: a clean candidate passes and is published; a bad one
 (a rate of 150, numerator > denominator, a 10× month) fails the gate, BI's
 views keep returning exactly the previous figures and the audit names the

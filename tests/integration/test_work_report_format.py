@@ -20,7 +20,7 @@ from msdw.reporting.narrative import PARAGRAPHS, render_paragraph, scope_word
     (Decimal("98.4149"), "%", "98.41"),
     (Decimal("7838"), "户", "7,838"),
     (Decimal("56854.5"), "户", "56,855"),
-    (Decimal("377663"), "元", "37.7663"),        # DOMAIN g.4: 万元, 4 decimals
+    (Decimal("377663"), "元", "37.7663"),        # docs/contracts/domain.md#amounts: 万元, 4 decimals
     (Decimal("377663.5"), "元", "37.7664"),
     (Decimal("150.50"), "米", "150.5"),
     (Decimal("1250.005"), "公斤", "1,250.01"),

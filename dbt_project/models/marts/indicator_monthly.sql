@@ -1,5 +1,5 @@
 -- Grain: one row per (indicator_code, period_month, region_code, breakdown_type, breakdown_value).
--- The published monthly indicator table (INDICATORS.md): values from
+-- The published monthly indicator table (docs/contracts/indicators.md): values from
 -- int_marts__indicator_values, names and units from the catalogue seed.
 with indicator_values as (
     select * from {{ ref('int_marts__indicator_values') }}

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 FEEDS_DIR = Path(__file__).parent / "feeds"
+RULES_DOC = Path(__file__).parent / "RULES.md"
 
 TYPES = {"text", "code", "date", "timestamp", "numeric", "int", "bool"}
 LEVELS = {"R", "W"}
@@ -53,6 +54,9 @@ STATEFUL_RULES = frozenset({"known_in"})
 
 # Order of the sources (and their DAGs)
 SOURCES = ("registration", "sampling", "equipment", "complaints")
+# and their Chinese names (reports, docs)
+SOURCE_TITLES_ZH = {"registration": "市场主体登记", "sampling": "食品抽检与快检", "equipment": "特种设备",
+                    "complaints": "投诉举报"}
 
 
 class ContractError(ValueError):
@@ -225,6 +229,48 @@ def feed(name: str) -> Feed:
         if f.name == name:
             return f
     raise KeyError(f"no contract for feed {name!r}; known: {[f.name for f in all_feeds()]}")
+
+
+@cache
+def rule_labels() -> dict[str, str]:
+    """Chinese name of every rule of the vocabulary, read from the ``中文名`` column of RULES.md's tables.
+
+    RULES.md is the one place a rule is documented; a rule added there with
+    its 中文名 gets its label in the quality report and the docs without code.
+    """
+    labels: dict[str, str] = {}
+    col: int | None = None
+    for line in RULES_DOC.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            col = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[0] == "rule":  # a table header
+            col = cells.index("中文名") if "中文名" in cells else None
+        elif col is not None and cells[0].startswith("`") and len(cells) > col:
+            labels[cells[0].strip("`")] = cells[col]
+    return labels
+
+
+def rule_label(rule: str) -> str:
+    """「中文名」 of a rule (``rule_labels``); an unknown rule keeps its code name."""
+    return rule_labels().get(rule, rule)
+
+
+def reason_label(reason: str, feed_name: str | None = None) -> tuple[str, str]:
+    """(rule label, column label) of a reason ``rule:field`` — the 「规则:字段」 of the reports.
+
+    The column label is the field's Chinese header in the feed's contract when
+    the feed is known, else the field name.
+    """
+    rule, _, fld = reason.partition(":")
+    header = fld
+    if feed_name and fld:
+        try:
+            header = feed(feed_name).field_to_header.get(fld, fld)
+        except KeyError:
+            pass
+    return rule_label(rule), header
 
 
 def source_feeds(source: str) -> tuple[Feed, ...]:

@@ -2,7 +2,8 @@
 
 The figures reproduce the orders of magnitude of a real district bureau
 (杭州市西湖区-sized), taken from the bureau's seed reports and the domain notes
-(``DOMAIN.md`` sections named in the comments; [V] verified, [M] memory/assumption).
+(sections of ``docs/contracts/domain.md`` named in the comments; [V] verified against a
+published source, [M] an assumption to confirm with the bureau).
 A ``city`` profile is about 10x, a ``province`` profile about 100x the district.
 The simulation modules read nothing but this module and the dbt seeds, so a
 bureau can re-calibrate the demo here without touching code.
@@ -40,13 +41,13 @@ PROFILES: dict[str, Profile] = {
 # Codes of the USCC/ID alphabet used for defects and for entities moved in from elsewhere
 OUTSIDE_REGIONS = ("110105", "310115", "320106", "440305", "420106", "510107")
 
-# --- registration (DOMAIN.md d, h.1, h.7: 2022 seed report) ----------------------------------
+# --- registration (domain.md#entity-types, #calibration: 2022 seed report) ----------------------------------
 
 # 实有市场主体 at go-live: the 2022 year-end stock was 56,854 (h.7) [V seed]
 OPENING_ENTITIES = 56_000
 # 企业 / 个体工商户 / 农民专业合作社 mix of the stock and of new registrations [M, typical district]
 ENTITY_CLASS_SHARE = (0.35, 0.63, 0.02)
-# USCC positions 1-2 per class: 91 企业, 92 个体, 93 农专 (DOMAIN a.1) [V]
+# USCC positions 1-2 per class: 91 企业, 92 个体, 93 农专 (domain.md#uscc) [V]
 USCC_CLASS_PREFIX = ("91", "92", "93")
 # status of opening-register rows: the register also holds revoked/cancelled/moved-out entities
 OPENING_STATUS_SHARE = {"存续": 0.58, "在业": 0.375, "吊销": 0.03, "注销": 0.01, "迁出": 0.005}
@@ -61,7 +62,7 @@ YEARLY_EVENTS = {
     "变更": 3_000,  # [M] name/address/capital/type changes
 }
 SHARE_INDIVIDUAL_TO_COMPANY = 0.05  # 个转企 among 变更 [M]
-# the bureau's local code for 个体工商户 in 原主体类型代码 (seeds/entity_types.csv; DOMAIN d.2 [M])
+# the bureau's local code for 个体工商户 in 原主体类型代码 (seeds/entity_types.csv; domain.md#entity-types [M])
 INDIVIDUAL_LOCAL_TYPE_CODE = "9500"
 SHARE_TYPE_CHANGE = 0.04  # enterprise type changes among 变更 (e.g. 4540 个人独资 → 1151) [M]
 SHARE_ONLINE = 0.90  # 全程电子化 share of registrations (浙江 "网上办") [M]
@@ -77,14 +78,14 @@ COOP_TYPE_WEIGHTS = {"9100": 95, "9200": 5}
 CAPITAL_LOGNORMAL = {0: (4.6, 1.3), 2: (3.0, 1.0)}  # median ~100 万元 for 企业, ~20 for 农专
 SHARE_INDIVIDUAL_WITH_CAPITAL = 0.3  # 个体: 资金数额 often not declared
 
-# --- annual reports (DOMAIN.md h.2) ----------------------------------------------------
+# --- annual reports (domain.md#annual-reports) ----------------------------------------------------
 # filing window 1 Jan - 30 Jun of Y+1, ~90% of due entities (2021年度企业年报率 93.63%) [V]
 ANNUAL_REPORT_RATE = (0.935, 0.88, 0.90)  # per class 企业/个体/农专
 ANNUAL_REPORT_LATE_RATE = 0.01  # 补报 after 30 Jun [V: late filing allowed]
 # relative filing intensity by month Jan..Jun: the June rush [M, typical curve]
 ANNUAL_REPORT_MONTH_WEIGHTS = (4, 4, 8, 12, 20, 52)
 
-# --- sampling (DOMAIN.md f, h.3, h.4) --------------------------------------------------------
+# --- sampling (domain.md#sampling, #calibration) --------------------------------------------------------
 # yearly samples and failure rate per programme (2022: 2687 food samples, 99 不合格 = 3.68%) [V seed]
 YEARLY_SAMPLES = {
     "食品安全监督抽检": (2_500, 0.037),
@@ -129,7 +130,7 @@ RAPID_SAMPLES = {  # sample → test items
 RAPID_DISPOSALS = ("销毁", "下架", "送检复核", "暂停销售")
 RAPID_STATION_KINDS = ("农贸市场快检室", "超市快检点", "街道快检站", "快检车")
 
-# --- special equipment (DOMAIN.md e, h.5: 2021 total 1,235 devices) ----------------------------
+# --- special equipment (domain.md#equipment, #calibration: 2021 total 1,235 devices) ----------------------------
 OPENING_DEVICES = 1_200
 DEVICE_CATEGORY_WEIGHTS = {  # codes of equipment_categories.csv (品种/类别 level)
     "3110": 60, "3120": 5, "3310": 5, "3320": 0.5, "3430": 1.5,  # 电梯 ~72%
@@ -153,7 +154,7 @@ HAZARD_RECTIFY_DEADLINE_DAYS = (10, 30)
 SHARE_HAZARD_RECTIFIED_LATE = 0.15
 SHARE_KEY_SUPERVISION = 0.2  # schools, hospitals, stations, malls
 
-# --- complaints (DOMAIN.md g, h.6: 2022: 4,039 received, 3,629 办结) ---------------------------------
+# --- complaints (domain.md#complaints, #calibration: 2022: 4,039 received, 3,629 办结) ---------------------------------
 YEARLY_TICKETS = 4_000
 CHANNEL_WEIGHTS = {"12315平台": 60, "12345热线": 30, "信访": 2, "来人来信": 5, "转办函": 3}
 TICKET_TYPE_WEIGHTS = {"投诉": 65, "举报": 20, "咨询": 12, "建议": 3}
@@ -169,7 +170,7 @@ SHARE_ID_PRESENT = 0.6
 OUTCOMES = {"投诉": ("调解成功", "调解成功", "调解成功", "调解不成功"), "举报": ("立案", "不予立案", "不予立案"),
             "咨询": ("已答复",), "建议": ("已答复",)}
 
-# --- value formats (EXTRACTS.md "File format") -------------------------------------------------------
+# --- value formats (docs/contracts/delivery.md#file-format) -------------------------------------------------------
 DATE_STYLE_WEIGHTS = {"iso": 85, "slash": 7, "compact": 5, "zh": 3}
 SHARE_THOUSANDS_FILES = 0.2  # files whose amounts carry thousands separators
 SHARE_SHUFFLED_HEADER = 0.25  # files whose columns are not in contract order

@@ -1,4 +1,4 @@
-"""``generate()``: a landing zone of daily deliveries for the four sources, per EXTRACTS.md.
+"""``generate()``: a landing zone of daily deliveries for the four sources, per docs/contracts/.
 
 Layout: ``<out>/<source>/<YYYY-MM-DD>/<feed>.csv|.xlsx`` + ``manifest.json``
 (written last, after its files), plus ``<out>/_generator/defects.jsonl`` and

@@ -13,13 +13,13 @@ from __future__ import annotations
 import stdnum.cn.ric
 import stdnum.cn.uscc
 
-# GB 32100 alphabet: no I, O, S, V, Z (DOMAIN.md a.2)
+# GB 32100 alphabet: no I, O, S, V, Z (docs/contracts/domain.md#uscc-alphabet)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # per position: char -> value * weight (mod 31)
 _USCC_TABLE = tuple({c: (i * w) % 31 for i, c in enumerate(USCC_ALPHABET)} for w in _USCC_WEIGHTS)
 
-# GB 11714: values 0-9, A=10 … Z=35 (a different table from the USCC one, DOMAIN.md a.4)
+# GB 11714: values 0-9, A=10 … Z=35 (a different table from the USCC one, docs/contracts/domain.md#org-code)
 _ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 

@@ -5,8 +5,9 @@ suite files in ``expectations/``). ``run_gate`` builds an *ephemeral* GX
 context (no runtime state in the repository), connects a PostgreSQL SQL
 datasource as ``msdw_transformer`` (the gate sees what dbt sees, never
 personal data), validates every suite with one Checkpoint, writes
-``audit.quality_runs`` / ``audit.quality_results``, refreshes the static Data
-Docs under ``$MSDW_REPORTS_DIR/data_docs`` and raises :class:`GateFailed`
+``audit.quality_runs`` / ``audit.quality_results``, refreshes the static gate
+pages under ``$MSDW_REPORTS_DIR/gate_docs`` (``msdw.quality.gate_docs``: the
+project's own Data Docs, from the audit, readable offline) and raises :class:`GateFailed`
 when any expectation failed. Every metric is computed by SQL in PostgreSQL
 (GX's SqlAlchemy execution engine); no table is read into Python, so memory
 stays flat whatever the table size.
@@ -44,7 +45,6 @@ from msdw.quality.suites import warning_flag_column, warning_parameter, warning_
 log = logging.getLogger(__name__)
 
 DATASOURCE = "msdw_warehouse"
-DOCS_SITE = "msdw_data_docs"
 # GX summarises unexpected values with this many examples (fetched with LIMIT in SQL)
 EXAMPLES = 5
 
@@ -233,21 +233,13 @@ def _gx():
     return gx
 
 
-def _context(gx, data_docs: bool):
+def _context(gx):
+    """An ephemeral context without GX's own Data Docs site (its pages load CSS/JS from CDNs and index
+    only the context's last run): the gate pages are rendered from the audit (msdw.quality.gate_docs)."""
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if data_docs:
-        docs_dir = settings().reports_dir / "data_docs"
-        ctx.add_data_docs_site(
-            site_name=DOCS_SITE,
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
     return ctx
 
 
@@ -451,7 +443,7 @@ def run_gate(
     ``suite``: ``raw_<feed>`` (one delivery day: ``business_date``, default the
     newest loaded), ``warehouse`` (every fact) or ``marts`` (the candidates in
     ``marts_candidate``; month-over-month bounds for ``month``, default the
-    newest month). ``data_docs=False`` skips the static site (benchmarks).
+    newest month). ``data_docs=False`` skips refreshing the gate pages (benchmarks, tests).
     ``date_from`` (raw gates only): validate the days ``date_from..business_date``
     of a catch-up run as one batch (see ``_range_expectations``).
     """
@@ -461,7 +453,7 @@ def run_gate(
     with warehouse.connect(role=warehouse.ROLE_TRANSFORMER) as conn:
         business_date, targets = _targets(gate, business_date, month, conn, date_from)
     gx = _gx()
-    ctx = _context(gx, data_docs)
+    ctx = _context(gx)
     ds = _datasource(ctx)
     vds, metas = [], []
     for spec, kind, arg, params in targets:
@@ -484,26 +476,14 @@ def run_gate(
         vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=bd, suite=gx_suite)))
         metas.append((spec, suite_params, {k: v for k, v in params.items()
                                            if k.startswith("baseline_") or k == "batch_rows"}))
-    actions = []
-    if data_docs:
-        from great_expectations.checkpoint import UpdateDataDocsAction
-
-        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(
-        name=f"gate_{gate}", validation_definitions=vds, actions=actions,
+        name=f"gate_{gate}", validation_definitions=vds, actions=[],
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
     ))
     all_params: dict[str, Any] = {}
     for _, p, _ in metas:
         all_params.update(p)
-    try:
-        cp_result = checkpoint.run(expectation_parameters=all_params)
-    except Exception as exc:  # the docs action or the datasource itself failed
-        if not data_docs:
-            raise
-        log.warning("gate %s: checkpoint with Data Docs failed (%s); re-running without docs", gate, exc)
-        checkpoint.actions = []
-        cp_result = checkpoint.run(expectation_parameters=all_params)
+    cp_result = checkpoint.run(expectation_parameters=all_params)
     by_name = {vr.suite_name: vr for vr in cp_result.run_results.values()}
 
     relations = []
@@ -522,6 +502,13 @@ def run_gate(
     )
     audit.record_gate(result, started=started, airflow_run_id=airflow_run_id,
                       versions={spec.name: spec.version for spec, _, _ in metas})
+    if data_docs:
+        from msdw.quality.gate_docs import refresh_after_run
+
+        if gate.startswith("raw_"):
+            refresh_after_run(date_from or business_date, business_date)
+        else:
+            refresh_after_run(None, None)
     log.info("%s", result.summary())
     if not result.success:
         from msdw.notify import notify

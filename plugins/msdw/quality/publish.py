@@ -54,6 +54,8 @@ class Publication:
     replaces_publication_id: int | None
     restored_from_publication_id: int | None
     published_at: datetime
+    actor: str | None = None    # the person, for a publication made by hand (restore); None: the pipeline
+    reason: str | None = None
 
     def __str__(self) -> str:
         what = f"restore of #{self.restored_from_publication_id}" if self.action == "restore" else "publish"
@@ -95,6 +97,7 @@ def _point_view(conn: psycopg.Connection, mart: str, store_table: str, comments_
 
 
 def _insert(conn: psycopg.Connection, row: dict[str, Any]) -> Publication:
+    row = {"actor": None, "reason": None, **row}
     published_at = conn.execute(query("insert_publication"), {
         **row,
         "store_tables": Jsonb(row["store_tables"]),
@@ -154,8 +157,16 @@ def publish_marts(*, run_id: str, as_of_date: date | None = None, airflow_run_id
     return pub
 
 
-def restore_publication(publication_id: int, *, run_id: str | None = None) -> Publication:
-    """Re-point ``marts.*`` to the store tables of an earlier publication (a new 'restore' row records it)."""
+def restore_publication(publication_id: int, *, run_id: str | None = None, by: str | None = None,
+                        reason: str | None = None) -> Publication:
+    """Re-point ``marts.*`` to the store tables of an earlier publication (a new 'restore' row records it).
+
+    A restore is a human decision: the row names the person (``by``, default
+    the OS user — ``msdw.actors.actor``, never the database role) and why.
+    """
+    from msdw.actors import actor
+
+    person = actor(by)
     with warehouse.connect(role=warehouse.ROLE_TRANSFORMER) as conn:
         conn.execute(query("lock_publication"))
         row = conn.execute(query("publication"), {"publication_id": publication_id}).fetchone()
@@ -176,6 +187,7 @@ def restore_publication(publication_id: int, *, run_id: str | None = None) -> Pu
             "store_tables": dict(store_tables), "row_counts": dict(row_counts),
             "replaces_publication_id": current[0] if current else None,
             "restored_from_publication_id": publication_id,
+            "actor": person, "reason": reason.strip() if reason and reason.strip() else None,
         })
         conn.commit()
     log.info("restored: %s", pub)

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from msdw.contracts import Feed, all_feeds
+from msdw.contracts import Feed, all_feeds, reason_label
 from msdw.quality.config import expectations_dir
 
 RAW_SUITE_VERSION = "1"
@@ -38,6 +38,11 @@ def warning_parameter(rule: str, field: str) -> str:
     return f"warning_share_max__{rule}__{field}"
 
 
+def _label(label_zh: str) -> dict[str, Any]:
+    """An expectation's Chinese name (``meta.msdw.label_zh``): what the quality report and gate pages show."""
+    return {"msdw": {"label_zh": label_zh}}
+
+
 def raw_suite_document(feed: Feed) -> dict[str, Any]:
     """The GX 1.x suite (as a JSON-able dict) protecting ``raw.<feed>`` for one delivery day."""
     exps: list[dict[str, Any]] = []
@@ -49,17 +54,20 @@ def raw_suite_document(feed: Feed) -> dict[str, Any]:
             "type": "expect_column_to_exist",
             "kwargs": {"column": c.field},
             "description": f"contract column {c.field} ({c.header}) is present in raw.{feed.name}",
+            "meta": _label(f"约定列 `{c.field}`（{c.header}）存在"),
         })
     for p in feed.pseudonyms:
         exps.append({
             "type": "expect_column_to_exist",
             "kwargs": {"column": p.field},
             "description": f"pseudonym column {p.field} (keyed hash of {', '.join(p.sources)}) is present",
+            "meta": _label(f"化名列 `{p.field}` 存在"),
         })
     exps.append({
         "type": "expect_table_row_count_to_be_between",
         "kwargs": {"min_value": {"$PARAMETER": "row_count_min"}, "max_value": {"$PARAMETER": "row_count_max"}},
         "description": "rows of the day within the trailing same-weekday baseline (audit.load_files)",
+        "meta": _label("当日行数在近几周同星期几的基线范围内"),
     })
     for c in feed.required_columns:
         if c.pii:  # the gate runs as msdw_transformer, which cannot read personal data
@@ -68,6 +76,7 @@ def raw_suite_document(feed: Feed) -> dict[str, Any]:
             "type": "expect_column_values_to_not_be_null",
             "kwargs": {"column": c.field, "mostly": {"$PARAMETER": "required_not_null_mostly"}},
             "description": f"required column {c.field} ({c.header}) is filled",
+            "meta": _label(f"必填列 `{c.field}`（{c.header}）不为空"),
         })
     if not any(feed.column(k).pii for k in feed.key):
         if len(feed.key) == 1:
@@ -75,12 +84,14 @@ def raw_suite_document(feed: Feed) -> dict[str, Any]:
                 "type": "expect_column_values_to_be_unique",
                 "kwargs": {"column": feed.key[0]},
                 "description": f"key {feed.key[0]} is unique within the delivery day",
+                "meta": _label(f"主键 `{feed.key[0]}` 在当日唯一"),
             })
         else:
             exps.append({
                 "type": "expect_compound_columns_to_be_unique",
                 "kwargs": {"column_list": list(feed.key)},
                 "description": f"key ({', '.join(feed.key)}) is unique within the delivery day",
+                "meta": _label("主键（" + "、".join(f"`{k}`" for k in feed.key) + "）在当日唯一"),
             })
     for rule, fld in warning_rules(feed):
         exps.append({
@@ -91,6 +102,7 @@ def raw_suite_document(feed: Feed) -> dict[str, Any]:
                 "max_value": {"$PARAMETER": warning_parameter(rule, fld)},
             },
             "description": f"share of rows flagged by warning rule {rule}:{fld} stays under its bound",
+            "meta": _label("警告规则「{}:{}」标记的行所占比例不超过上限".format(*reason_label(f"{rule}:{fld}", feed.name))),
         })
     return {
         "name": f"raw.{feed.name}",

@@ -1,13 +1,13 @@
 """Presentation rounding and number formats of the work report — the only place figures are rounded.
 
 The marts store unrounded values (rates as numerator / denominator × 100);
-DOMAIN h.9 asks to round half-up to the published decimals, and only for
+docs/contracts/domain.md#rounding: round half-up to the published decimals, and only for
 display. Rules, by unit:
 
 | unit | shown as | example |
 |---|---|---|
 | ``%`` | 2 decimals | ``97.80`` |
-| ``元`` | 万元, 4 decimals (DOMAIN g.4) | ``37.7663`` 万元 |
+| ``元`` | 万元, 4 decimals (domain.md#amounts) | ``37.7663`` 万元 |
 | ``公斤``, ``米`` | thousands separators, 2 decimals, trailing zeros dropped | ``1,250.5`` |
 | any other unit (户, 件, 批次, 台 …) | an integer with thousands separators | ``7,838`` |
 

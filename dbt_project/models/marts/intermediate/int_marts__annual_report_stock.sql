@@ -1,6 +1,6 @@
 -- Grain: one row per (period_month, region_code, breakdown_type, breakdown_value);
--- 年报率 components for report year Y = year(period_month) − 1 (EXTRACTS.md,
--- DOMAIN h.2):
+-- 年报率 components for report year Y = year(period_month) − 1 (docs/contracts/
+-- domain.md#annual-reports):
 --   AR_DUE: entities 存续/在业 on 31 December Y (state from the SCD2
 --     dim_market_entity; for dates before the register's first version the
 --     opening register stands for the state), established on or before that

@@ -79,12 +79,14 @@ from audit.publications where publication_id = %(publication_id)s;
 select nextval(pg_get_serial_sequence('audit.publications', 'publication_id'));
 
 -- name: insert_publication
+-- actor/reason: the person and why, for a publication made by hand (NULL: the scheduled pipeline)
 insert into audit.publications (
   publication_id, action, run_id, airflow_run_id, as_of_date, relations, store_tables, row_counts,
-  replaces_publication_id, restored_from_publication_id
+  replaces_publication_id, restored_from_publication_id, actor, reason
 ) overriding system value values (
   %(publication_id)s, %(action)s, %(run_id)s, %(airflow_run_id)s, %(as_of_date)s, %(relations)s,
-  %(store_tables)s, %(row_counts)s, %(replaces_publication_id)s, %(restored_from_publication_id)s
+  %(store_tables)s, %(row_counts)s, %(replaces_publication_id)s, %(restored_from_publication_id)s,
+  %(actor)s, %(reason)s
 ) returning published_at;
 
 -- name: column_comments

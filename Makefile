@@ -46,8 +46,11 @@ test-fast: venv
 test-slow: venv
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
+# ruff, and sqlfluff as .sqlfluff configures it: every dbt model, both branches of the
+# incremental ones, on a throw-away database (tests/sqlfluff_lint.py)
 lint: venv
 	$(BIN)/ruff check plugins dags tests bench
+	$(BIN)/python tests/sqlfluff_lint.py
 
 bench: venv
 	$(BIN)/python bench/run_all.py

@@ -461,7 +461,7 @@ class ComposeStack:
     def stop(self) -> None:
         for p in self.procs.values():
             _signal_group(p, signal.SIGTERM)
-        deadline = time.time() + 30
+        deadline = time.time() + 15  # then SIGKILL: the worker's warm shutdown has nothing to wait for
         for p in self.procs.values():
             try:
                 p.wait(max(0.1, deadline - time.time()))

@@ -65,20 +65,24 @@ def free_port() -> int:
 def env_file(path: Path) -> dict[str, str]:
     """KEY=VALUE lines of a dotenv file (comments and blank lines skipped)."""
     env = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, sep, value = line.partition("=")
+            assert sep, f"{path.name}:{lineno}: not KEY=VALUE: {line!r}"
             env[key.strip()] = value.strip().strip("'\"")
     return env
 
 
-def interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose-style ``${VAR}``, ``${VAR:-default}``, ``${VAR:?message}`` (``$$`` → ``$``)."""
+def interpolate(text: str, env: dict[str, str], strict: bool = True) -> str:
+    """Compose-style ``${VAR}``, ``${VAR:-default}``, ``${VAR:?message}`` (``$$`` → ``$``).
+
+    ``strict``: a ``${VAR:?message}`` without a value raises, as `docker compose` stops.
+    """
 
     def repl(m: re.Match) -> str:
         value = env.get(m["name"])
-        if m["op"] == ":?" and not value:
+        if strict and m["op"] == ":?" and not value:
             raise KeyError(f"${{{m['name']}}} is required: {m['arg']}")
         if not value and m["op"] and m["op"].endswith("-"):
             return m["arg"] or ""

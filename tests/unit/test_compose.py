@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from compose_stack import COMPOSE_VAR, env_file, interpolate
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -68,8 +69,7 @@ SECRETS_OF = {
 }
 SECRET_HELPER = "/opt/airflow/docker/secret-url"
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-# ${VAR}, ${VAR:-default}, ${VAR:?message}; "$${VAR}" is a container-side variable.
-COMPOSE_VAR = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+# COMPOSE_VAR: ${VAR}, ${VAR:-default}, ${VAR:?message}; "$${VAR}" is a container-side variable.
 
 
 # --- fixtures ---------------------------------------------------------------------
@@ -85,34 +85,14 @@ def services(compose) -> dict:
     return compose["services"]
 
 
-def _env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a dotenv file (comments and blank lines skipped)."""
-    env: dict[str, str] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        assert sep, f"{path.name}:{lineno}: not KEY=VALUE: {line!r}"
-        env[key.strip()] = value.strip().strip("'\"")
-    return env
-
-
 @pytest.fixture(scope="module")
 def env_example() -> dict[str, str]:
-    return _env_file(ENV_EXAMPLE)
+    return env_file(ENV_EXAMPLE)
 
 
 def _interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose-style interpolation of ``text`` with ``env`` (defaults honoured)."""
-
-    def repl(m: re.Match) -> str:
-        value = env.get(m["name"])
-        if not value and m["op"] and m["op"].endswith("-"):
-            return m["arg"] or ""  # ${VAR:-default}
-        return value or ""
-
-    return COMPOSE_VAR.sub(repl, text).replace("$$", "$")
+    """Compose-style interpolation of ``text`` with ``env`` (defaults honoured, required ones left empty)."""
+    return interpolate(text, env, strict=False)
 
 
 def _volume(spec, env: dict[str, str] | None = None) -> tuple[str, str]:

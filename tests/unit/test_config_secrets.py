@@ -47,8 +47,8 @@ def test_the_warehouse_password_file_completes_a_dsn_without_one(clean_env, tmp_
     assert info == {"user": "msdw", "host": "postgres", "port": "5432", "dbname": "msdw",
                     "password": "s3cr3t with space"}
     # a DSN that carries its own password keeps it
-    clean_env.setenv("MSDW_WAREHOUSE_DSN", "postgresql://msdw:inline@postgres:5432/msdw")
-    assert config.settings().warehouse_dsn == "postgresql://msdw:inline@postgres:5432/msdw"
+    clean_env.setenv("MSDW_WAREHOUSE_DSN", "postgresql://msdw:example@postgres:5432/msdw")
+    assert config.settings().warehouse_dsn == "postgresql://msdw:example@postgres:5432/msdw"
     clean_env.delenv("MSDW_WAREHOUSE_DSN")
     assert config.settings().warehouse_dsn is None  # a password alone does not make a warehouse
 
@@ -58,17 +58,21 @@ def test_secret_url_builds_airflow_urls_from_secret_files(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
+    from urllib.parse import quote
 
     helper = Path(__file__).resolve().parents[2] / "docker" / "secret-url"
     pw = tmp_path / "airflow_db_password"
-    pw.write_text("p@ss/w:rd%\n", encoding="utf-8")
+    raw = "p@ss/w:rd%"  # every character a URL would misread
+    pw.write_text(raw + "\n", encoding="utf-8")
 
     def run(template: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(helper), template], capture_output=True, text=True)
 
     url = run(f"postgresql+psycopg2://airflow:{{{pw}}}@postgres:5432/airflow")
-    assert url.returncode == 0 and url.stdout == "postgresql+psycopg2://airflow:p%40ss%2Fw%3Ard%25@postgres:5432/airflow"
-    assert run(f"{{{pw}}}").stdout == "p@ss/w:rd%"  # a secret alone is printed as is (a Fernet key's '=')
+    encoded = quote(raw, safe="")
+    assert encoded == "p%40ss%2Fw%3Ard%25"
+    assert url.returncode == 0 and url.stdout == f"postgresql+psycopg2://airflow:{encoded}@postgres:5432/airflow"
+    assert run(f"{{{pw}}}").stdout == raw  # a secret alone is printed as is (a Fernet key's '=')
     missing = run(f"redis://:{{{tmp_path / 'nope'}}}@redis:6379/0")
     assert missing.returncode == 1 and missing.stderr.strip() == f"secret-url: cannot read the secret {tmp_path / 'nope'}: No such file or directory"
     (tmp_path / "empty").write_text("\n", encoding="utf-8")

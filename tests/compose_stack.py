@@ -400,7 +400,11 @@ class ComposeStack:
         return pg_init, init
 
     def run_service(self, name: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        """A one-shot service (airflow-init) with its entrypoint and command, to completion."""
+        """A one-shot service (airflow-init): its command (and entrypoint, if the service sets one), to completion.
+
+        The image's own entrypoint is not run: it waits for the metadata DB (already up here) and
+        gives an arbitrary AIRFLOW_UID a passwd entry (this user has one).
+        """
         svc = self.service(name)
         cmd = [self._map(c, name) for c in ([svc["entrypoint"]] if isinstance(svc.get("entrypoint"), str)
                                             else svc.get("entrypoint") or [])]

@@ -137,7 +137,7 @@ def pii_hmac_key() -> bytes:
         return value.encode("utf-8")
     s = settings()
     if not s.embedded:
-        raise RuntimeError("MSDW_PII_HMAC_KEY (or MSDW_PII_HMAC_KEY_FILE) must be set when MSDW_WAREHOUSE_DSN "
+        raise RuntimeError("MSDW_PII_HMAC_KEY must be set (or MSDW_PII_HMAC_KEY_FILE) when MSDW_WAREHOUSE_DSN "
                            "points at a real warehouse")
     return _local_secret(s.secrets_dir / "pii_hmac_key")
 

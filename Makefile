@@ -12,24 +12,28 @@ STAMP := $(VENV)/.msdw-installed
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# requirements-dev.lock = the runtime lock (requirements.lock, what the production
+# image installs) + test, lint, demo and benchmark tools, at the same pins.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found %s" % sys.version'
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 # Debian packages: headless Chromium renders the HTML reports in tests and prints
 # the quality report's PDF; a CJK font lets the work report's charts carry Chinese
 # labels (without it they fall back to English labels); poppler-utils (pdftotext,
-# pdfinfo) lets the tests read the PDF back.
+# pdfinfo) lets the tests read the PDF back; redis-server is the Celery broker of
+# the production-stack test (tests/compose_stack.py starts its own,
+# password-protected, as compose does).
 system-deps:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdftotext >/dev/null 2>&1; } || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . && command -v pdftotext >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium, fonts-noto-cjk and poppler-utils (Debian) for the reports, their PDF and tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils >/dev/null; \
-	  else echo "chromium/CJK font/pdftotext missing and cannot be installed: report rendering tests will be skipped"; fi; }
+	    echo "installing chromium, fonts-noto-cjk, poppler-utils and redis-server (Debian) for the reports, their PDF and the production-stack test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils redis-server >/dev/null; \
+	  else echo "chromium/CJK font/pdftotext/redis-server missing and cannot be installed: the tests that need them will be skipped"; fi; }
 
 demo: venv system-deps
 	$(BIN)/msdw demo
@@ -44,8 +48,11 @@ test-fast: venv
 test-slow: venv
 	$(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
+# ruff, and sqlfluff as .sqlfluff configures it: every dbt model, both branches of the
+# incremental ones, on a throw-away database (tests/sqlfluff_lint.py)
 lint: venv
 	$(BIN)/ruff check plugins dags tests bench
+	$(BIN)/python tests/sqlfluff_lint.py
 
 bench: venv
 	$(BIN)/python bench/run_all.py

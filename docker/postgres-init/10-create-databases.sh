@@ -19,12 +19,33 @@
 # createrole_self_grant says so; we set that for the owner alone. The owner is
 # not a superuser and cannot touch the Airflow database.
 #
-# Passwords reach psql as variables and are quoted by format(%L): no password
-# is ever spliced into SQL text by the shell.
+# Each password comes from its variable or, as compose passes them, from the file
+# named by <VARIABLE>_FILE (a compose secret; the image reads POSTGRES_PASSWORD_FILE
+# the same way). Passwords reach psql as variables and are quoted by format(%L):
+# no password is ever spliced into SQL text by the shell.
+#
+# TEMPORARY: PUBLIC loses every database privilege below, TEMPORARY included. The
+# warehouse's job roles that create temporary tables (the loader, dbt) get it back
+# from `msdw bootstrap`, which creates those roles (plugins/msdw/sql/bootstrap/
+# 11_temporary.sql) and then creates a temp table as each of them.
 set -euo pipefail
 
-: "${AIRFLOW_DB_PASSWORD:?AIRFLOW_DB_PASSWORD must be set (see .env.example)}"
-: "${MSDW_DB_PASSWORD:?MSDW_DB_PASSWORD must be set (see .env.example)}"
+file_env() {  # file_env VAR: VAR from ${VAR_FILE}'s content when VAR itself is unset
+  local var="$1" file_var="${1}_FILE"
+  if [[ -n "${!var:-}" && -n "${!file_var:-}" ]]; then
+    echo "postgres-init: both ${var} and ${file_var} are set; set one" >&2
+    exit 1
+  fi
+  if [[ -n "${!file_var:-}" ]]; then
+    [[ -r "${!file_var}" ]] || { echo "postgres-init: ${file_var}=${!file_var} is not readable" >&2; exit 1; }
+    printf -v "${var}" '%s' "$(< "${!file_var}")"
+  fi
+}
+file_env AIRFLOW_DB_PASSWORD
+file_env MSDW_DB_PASSWORD
+
+: "${AIRFLOW_DB_PASSWORD:?AIRFLOW_DB_PASSWORD (or AIRFLOW_DB_PASSWORD_FILE) must be set (see .env.example)}"
+: "${MSDW_DB_PASSWORD:?MSDW_DB_PASSWORD (or MSDW_DB_PASSWORD_FILE) must be set (see .env.example)}"
 
 psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \
   --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_MAINTENANCE_DB:-postgres}" \

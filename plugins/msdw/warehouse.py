@@ -30,10 +30,20 @@ ROLE_TRANSFORMER = "msdw_transformer"
 ROLE_BI = "msdw_bi"
 ROLE_AUDITOR = "msdw_auditor"
 ROLE_PII = "msdw_pii_reader"
+# The roles the platform's jobs `SET ROLE` to (loader, dbt and the gates, the work
+# report, the quality report), and those of them that create temporary tables.
+JOB_ROLES = (ROLE_LOADER, ROLE_TRANSFORMER, ROLE_BI, ROLE_AUDITOR)
+TEMP_TABLE_ROLES = (ROLE_LOADER, ROLE_TRANSFORMER)
 
 
 def _embedded_server():
-    import pgserver  # heavy import: only when the embedded default is used
+    try:
+        import pgserver  # heavy import: only when the embedded default is used
+    except ImportError:  # the production image carries the runtime lock only
+        from msdw.errors import ConfigurationError
+
+        raise ConfigurationError("MSDW_WAREHOUSE_DSN is not set and the embedded PostgreSQL (pgserver, in "
+                                 "requirements-dev.lock only) is not installed: set MSDW_WAREHOUSE_DSN") from None
 
     s = settings()
     s.pgdata.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,10 @@ OOO_ACCEPTED, OOO_CLOSED = date(2025, 3, 7), date(2025, 3, 8)   # ticket states,
 INSPECTED, REGISTERED = date(2025, 3, 7), date(2025, 3, 8)      # inspection a day before the registry row
 SOURCES = ("registration", "sampling", "equipment", "complaints")
 LAYERS = ("raw", "quarantine", "staging", "intermediate", "warehouse", "marts_candidate")
+# The load audit as models read it (a view over audit.load_files): like the audit itself it records
+# every attempt, so loading twice adds its noop rows by design; what the marts take from it (first
+# and last delivered day per source) is compared in int_marts__periods.
+AUDIT_PROJECTIONS = frozenset({"staging.stg_audit__load_files"})
 DEVICE = "31103301062025099999"
 
 
@@ -140,8 +144,8 @@ def built(module_warehouse, pg_admin_dsn, tmp_path_factory):
     for key in ("a", "b"):
         if isinstance(results[key], Exception):
             raise results[key]
-    sums_a = relation_checksums(dsn_a, LAYERS)
-    sums_b = relation_checksums(dsn_b, LAYERS)
+    sums_a = {k: v for k, v in relation_checksums(dsn_a, LAYERS).items() if k not in AUDIT_PROJECTIONS}
+    sums_b = {k: v for k, v in relation_checksums(dsn_b, LAYERS).items() if k not in AUDIT_PROJECTIONS}
     with psycopg.connect(pg_admin_dsn, autocommit=True) as c:
         c.execute(f'drop database if exists "{b_name}" with (force)')
 

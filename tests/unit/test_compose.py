@@ -3,9 +3,12 @@
 What a `docker compose up` would only reveal at 3 a.m. — a missing service or
 health check, a file the compose file mounts that is not in the repository, a
 ``${VAR}`` nobody declares, an image whose Airflow differs from the tested
-lock, a real secret committed by mistake — is asserted here in milliseconds.
+lock, a secret in an environment variable or in a container that does not need
+it, a real secret committed by mistake — is asserted here in milliseconds.
 The postgres init script itself runs for real in
-tests/integration/test_compose_postgres_init.py.
+tests/integration/test_compose_postgres_init.py, and every service of this file
+runs as a process with its environment in the scheduler path of
+tests/e2e/test_pipeline.py (tests/compose_stack.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from compose_stack import COMPOSE_VAR, env_file, interpolate
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -34,20 +38,38 @@ PG_INIT_DIR = REPO / "docker" / "postgres-init"
 
 REQUIRED_SERVICES = {
     "postgres", "redis", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-    "airflow-worker", "airflow-triggerer", "airflow-init",
+    "airflow-worker", "airflow-triggerer", "airflow-init", "airflow-log-groomer",
 }
-AIRFLOW_SERVICES = REQUIRED_SERVICES - {"postgres", "redis"}
+AIRFLOW_SERVICES = REQUIRED_SERVICES - {"postgres", "redis", "airflow-log-groomer"}
 ONE_SHOT = {"airflow-init", "airflow-cli"}  # run to completion: no health check
 # Host directories compose creates on first start (airflow-init hands them to
 # AIRFLOW_UID). They hold data, so they must be git-ignored, not committed.
-RUNTIME_DIRS = {"logs", "landing", "reports"}
+RUNTIME_DIRS = {"logs", "landing", "reports", "secrets"}
 # The only values .env.example may give a secret.
 PLACEHOLDERS = {"", "change-me"}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|FERNET", re.I)
-WAREHOUSE_SECRETS = {"MSDW_WAREHOUSE_DSN", "MSDW_PII_HMAC_KEY"}
+# Which secret files each service mounts (compose `secrets:`): least privilege, and
+# exactly what the production-stack test runs each service with. The warehouse
+# password and the PII key reach only the containers that run warehouse tasks.
+SECRETS_OF = {
+    "postgres": {"postgres_password", "airflow_db_password", "msdw_db_password"},
+    "redis": {"redis_password"},
+    "airflow-apiserver": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "airflow_api_secret_key"},
+    "airflow-scheduler": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "redis_password"},
+    "airflow-dag-processor": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "alert_webhook_url"},
+    "airflow-triggerer": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "airflow_api_secret_key"},
+    "airflow-worker": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "airflow_api_secret_key",
+                       "redis_password", "msdw_db_password", "pii_hmac_key", "alert_webhook_url"},
+    "airflow-init": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "msdw_db_password",
+                     "pii_hmac_key", "airflow_admin_password"},
+    "airflow-cli": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "airflow_api_secret_key",
+                    "redis_password", "msdw_db_password", "pii_hmac_key"},
+    "airflow-log-groomer": set(),
+    "flower": {"airflow_db_password", "airflow_fernet_key", "airflow_jwt_secret", "redis_password"},
+}
+SECRET_HELPER = "/opt/airflow/docker/secret-url"
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-# ${VAR}, ${VAR:-default}, ${VAR:?message}; "$${VAR}" is a container-side variable.
-COMPOSE_VAR = re.compile(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+# COMPOSE_VAR: ${VAR}, ${VAR:-default}, ${VAR:?message}; "$${VAR}" is a container-side variable.
 
 
 # --- fixtures ---------------------------------------------------------------------
@@ -63,34 +85,14 @@ def services(compose) -> dict:
     return compose["services"]
 
 
-def _env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a dotenv file (comments and blank lines skipped)."""
-    env: dict[str, str] = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        assert sep, f"{path.name}:{lineno}: not KEY=VALUE: {line!r}"
-        env[key.strip()] = value.strip().strip("'\"")
-    return env
-
-
 @pytest.fixture(scope="module")
 def env_example() -> dict[str, str]:
-    return _env_file(ENV_EXAMPLE)
+    return env_file(ENV_EXAMPLE)
 
 
 def _interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose-style interpolation of ``text`` with ``env`` (defaults honoured)."""
-
-    def repl(m: re.Match) -> str:
-        value = env.get(m["name"])
-        if not value and m["op"] and m["op"].endswith("-"):
-            return m["arg"] or ""  # ${VAR:-default}
-        return value or ""
-
-    return COMPOSE_VAR.sub(repl, text).replace("$$", "$")
+    """Compose-style interpolation of ``text`` with ``env`` (defaults honoured, required ones left empty)."""
+    return interpolate(text, env, strict=False)
 
 
 def _volume(spec, env: dict[str, str] | None = None) -> tuple[str, str]:
@@ -133,6 +135,17 @@ def _dockerfile_instructions() -> list[tuple[int, str, str]]:
     return out
 
 
+def _secrets(svc: dict) -> set[str]:
+    return {s if isinstance(s, str) else s["source"] for s in svc.get("secrets") or []}
+
+
+def _cmd_template(value: str) -> str:
+    """The template of a ``secret-url`` *_CMD value, each ``{/run/secrets/x}`` as the token ``SECRET-x``."""
+    helper, _, template = value.partition(" ")
+    assert helper == SECRET_HELPER, f"secrets are read with {SECRET_HELPER}, not {helper!r}"
+    return re.sub(r"\{/run/secrets/(\w+)\}", r"SECRET-\1", template)
+
+
 def _lock_pins() -> dict[str, str]:
     pins = {}
     for line in LOCK.read_text(encoding="utf-8").splitlines():
@@ -163,24 +176,35 @@ def test_celery_executor_with_broker_and_result_backend(services):
     for name in AIRFLOW_SERVICES | {"flower", "airflow-cli"} & set(services):
         env = _environment(services[name])
         assert env.get("AIRFLOW__CORE__EXECUTOR") == "CeleryExecutor", name
-        broker = urlsplit(_interpolate(env["AIRFLOW__CELERY__BROKER_URL"], {}))
-        assert broker.scheme == "redis" and broker.hostname in services, f"{name}: broker {broker.geturl()}"
-        backend = urlsplit(_interpolate(env["AIRFLOW__CELERY__RESULT_BACKEND"], {}))
+        backend = urlsplit(_interpolate(_cmd_template(env["AIRFLOW__CELERY__RESULT_BACKEND_CMD"]), {}))
         assert backend.scheme.startswith("db+postgresql") and backend.hostname in services, name
-        meta = urlsplit(_interpolate(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], {}))
+        meta = urlsplit(_interpolate(_cmd_template(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"]), {}))
         assert meta.scheme.startswith("postgresql") and meta.hostname == "postgres", name
         # the Celery result backend lives in the metadata DB, not in the warehouse
         assert backend.path == meta.path == "/airflow", name
+        assert meta.password == backend.password == "SECRET-airflow_db_password", name
+    # the broker: only the components that use it know where it is and hold its password
+    for name, svc in services.items():
+        env = _environment(svc)
+        uses_broker = name in {"airflow-scheduler", "airflow-worker", "flower", "airflow-cli"}
+        assert ("AIRFLOW__CELERY__BROKER_URL_CMD" in env) == uses_broker, name
+        if uses_broker:
+            broker = urlsplit(_cmd_template(env["AIRFLOW__CELERY__BROKER_URL_CMD"]))
+            assert broker.scheme == "redis" and broker.hostname in services, f"{name}: broker {broker.geturl()}"
+            assert broker.password == "SECRET-redis_password" and "redis_password" in _secrets(svc), name
 
 
 def test_airflow_core_settings(services):
     env = _environment(services["airflow-scheduler"])
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/airflow/dags"
-    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/airflow/plugins"
+    assert "AIRFLOW__CORE__PLUGINS_FOLDER" not in env, "msdw is installed in the image; it has no Airflow plugin"
     assert env["AIRFLOW__CORE__AUTH_MANAGER"], "AIRFLOW__CORE__AUTH_MANAGER must be set explicitly"
-    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY"):
-        assert COMPOSE_VAR.fullmatch(env[key]), f"{key} must come from .env, not be written in the compose file"
+    for key, secret in (("AIRFLOW__CORE__FERNET_KEY", "airflow_fernet_key"),
+                        ("AIRFLOW__API_AUTH__JWT_SECRET", "airflow_jwt_secret"),
+                        ("AIRFLOW__API__SECRET_KEY", "airflow_api_secret_key")):
+        assert key not in env, f"{key} must be read from a secret file ({key}_CMD), not be an environment variable"
+        assert _cmd_template(env[f"{key}_CMD"]) == f"SECRET-{secret}", key
     # task processes reach the Execution API of the api-server service
     url = urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
     assert url.hostname == "airflow-apiserver" and url.path.rstrip("/") == "/execution"
@@ -210,37 +234,67 @@ def test_worker_is_scalable(services):
 def test_platform_environment(services):
     env = _environment(services["airflow-worker"])
     assert env["MSDW_HOME"] == "/opt/airflow/msdw"
-    for key in ("MSDW_WAREHOUSE_DSN", "MSDW_PII_HMAC_KEY", "MSDW_ALERT_WEBHOOK_URL", "MSDW_ALERT_EMAIL",
-                "MSDW_JURISDICTION", "MSDW_LANDING", "MSDW_REPORTS_DIR"):
+    for key in ("MSDW_WAREHOUSE_DSN", "MSDW_WAREHOUSE_PASSWORD_FILE", "MSDW_PII_HMAC_KEY_FILE",
+                "MSDW_ALERT_WEBHOOK_URL_FILE", "MSDW_ALERT_EMAIL", "MSDW_JURISDICTION", "MSDW_LANDING",
+                "MSDW_REPORTS_DIR", "MSDW_MANIFEST_TIMEOUT_HOURS", "MSDW_MANIFEST_POKE_SECONDS",
+                "MSDW_PUBLISH_DEADLINE_HOURS", "MSDW_START_DATE", "MSDW_END_DATE"):
         assert key in env, f"airflow-worker lacks {key}"
     dsn = urlsplit(_interpolate(env["MSDW_WAREHOUSE_DSN"], {}))
     assert dsn.scheme == "postgresql" and dsn.hostname == "postgres" and dsn.path == "/msdw"
-    assert COMPOSE_VAR.fullmatch(env["MSDW_PII_HMAC_KEY"]), "MSDW_PII_HMAC_KEY must come from .env"
-    # landing and reports are mounted where the platform looks for them
-    targets = {_volume(v)[1] for v in services["airflow-worker"]["volumes"]}
-    assert {env["MSDW_LANDING"], env["MSDW_REPORTS_DIR"], env["MSDW_HOME"], "/opt/airflow/dags",
-            "/opt/airflow/plugins", "/opt/airflow/dbt_project", "/opt/airflow/expectations",
-            "/opt/airflow/logs"} <= targets
+    assert not dsn.password, "the DSN carries no password: MSDW_WAREHOUSE_PASSWORD_FILE does"
+    assert env["MSDW_WAREHOUSE_PASSWORD_FILE"] == "/run/secrets/msdw_db_password"
+    assert env["MSDW_PII_HMAC_KEY_FILE"] == "/run/secrets/pii_hmac_key"
+    # landing (read-only: deliveries are never written), reports and state mounted where the platform looks
+    mounts = {_volume(v)[1]: str(v) for v in services["airflow-worker"]["volumes"]}
+    assert {env["MSDW_LANDING"], env["MSDW_REPORTS_DIR"], env["MSDW_HOME"], "/opt/airflow/logs"} <= set(mounts)
+    assert mounts[env["MSDW_LANDING"]].endswith(":ro")
+    # the code runs from the image: no checkout is mounted over it
+    for name, svc in services.items():
+        for target in (_volume(v)[1] for v in svc.get("volumes") or []):
+            assert target not in {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/dbt_project",
+                                  "/opt/airflow/expectations"}, f"{name} mounts code over the image at {target}"
 
 
-def test_warehouse_secrets_only_where_tasks_run(services):
-    """Least privilege: the API server, scheduler, DAG processor and triggerer never see the PII key."""
+def test_secrets_are_files_mounted_only_where_needed(compose, services):
+    """Every secret is a compose secret file, never an environment variable; each service mounts its own set."""
+    declared = compose.get("secrets") or {}
+    for name, spec in declared.items():
+        assert spec.get("file") == f"${{MSDW_SECRETS_DIR:-./secrets}}/{name}", name
+    got = {name: _secrets(svc) for name, svc in services.items()}
+    assert got == {n: SECRETS_OF[n] for n in got}, "secrets mounted per service differ from SECRETS_OF"
+    assert set(declared) == set().union(*SECRETS_OF.values()), "declared secrets ≠ secrets used"
+    made = set(re.findall(r"^put (\w+) ", (REPO / "docker" / "make-secrets.sh").read_text(), re.M))
+    assert made == set(declared), "docker/make-secrets.sh makes other secrets than compose declares"
+    for name, svc in services.items():
+        env = _environment(svc)
+        for key, value in env.items():
+            assert not (SECRET_NAME.search(key) and not key.endswith(("_CMD", "_FILE", "_DIR"))), \
+                f"{name}: {key} would put a secret into the environment; use {key}_CMD / {key}_FILE"
+            for ref in re.findall(r"/run/secrets/(\w+)", value):
+                assert ref in declared, f"{name}: {key} reads an undeclared secret {ref}"
+        # service-specific settings read only secrets the service mounts
+        for key in ("MSDW_WAREHOUSE_PASSWORD_FILE", "MSDW_PII_HMAC_KEY_FILE", "MSDW_ALERT_WEBHOOK_URL_FILE",
+                    "AIRFLOW__CELERY__BROKER_URL_CMD", "_AIRFLOW_WWW_USER_PASSWORD_CMD", "POSTGRES_PASSWORD_FILE",
+                    "AIRFLOW_DB_PASSWORD_FILE", "MSDW_DB_PASSWORD_FILE"):
+            for ref in re.findall(r"/run/secrets/(\w+)", env.get(key, "")):
+                assert ref in got[name], f"{name}: {key} reads {ref}, which it does not mount"
     for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "flower"):
-        if name in services:
-            leaked = WAREHOUSE_SECRETS & set(_environment(services[name]))
-            assert not leaked, f"{name} gets {sorted(leaked)}"
-    for name in ("airflow-worker", "airflow-init"):
-        assert WAREHOUSE_SECRETS <= set(_environment(services[name])), name
+        assert not {"msdw_db_password", "pii_hmac_key"} & got[name], f"{name} must not get warehouse secrets"
 
 
 def test_init_migrates_creates_pool_and_bootstraps(services):
     init = services["airflow-init"]
-    assert init.get("user") == "0:0", "airflow-init must run as root to chown the runtime directories"
+    assert init.get("user") == services["airflow-worker"]["user"] == "${AIRFLOW_UID:-50000}:0", \
+        "airflow-init runs as the services' user: it checks the directories, it does not chown them"
     script_path = init["command"][-1]
     assert script_path == "/opt/airflow/docker/airflow-init.sh"
     script = INIT_SCRIPT.read_text(encoding="utf-8")
     for step in ("airflow db migrate", "airflow pools set", "msdw bootstrap"):
         assert re.search(rf"^\s*{re.escape(step)}\b", script, re.M), f"airflow-init.sh does not run `{step}`"
+    code = "\n".join(ln for ln in script.splitlines() if not ln.lstrip().startswith("#"))
+    code = re.sub(r'"[^"\n]*"', '""', code)  # the messages telling the operator what to run
+    assert not re.search(r"(^|[;&|(]\s*)(sudo\s+)?chown\b", code, re.M), \
+        "airflow-init must not chown (root-squashed NFS, the sources' files)"
     from msdw.orchestration.airflow_env import WAREHOUSE_POOL
 
     assert f"airflow pools set {WAREHOUSE_POOL} " in script, "pool name differs from the DAGs' WAREHOUSE_POOL"
@@ -260,8 +314,9 @@ def test_postgres_creates_both_databases(services):
     for s in scripts:
         assert os.access(s, os.X_OK), f"{s} must be executable (the postgres entrypoint runs it)"
     env = _environment(pg)
-    for key in ("AIRFLOW_DB_PASSWORD", "MSDW_DB_PASSWORD", "POSTGRES_PASSWORD"):
-        assert COMPOSE_VAR.fullmatch(env[key]), f"postgres {key} must come from .env"
+    for key, secret in (("AIRFLOW_DB_PASSWORD", "airflow_db_password"), ("MSDW_DB_PASSWORD", "msdw_db_password"),
+                        ("POSTGRES_PASSWORD", "postgres_password")):
+        assert key not in env and env[f"{key}_FILE"] == f"/run/secrets/{secret}", f"postgres {key}: a secret file"
 
 
 def test_depends_on_reference_defined_services(services):
@@ -279,6 +334,46 @@ def test_depends_on_reference_defined_services(services):
             # a default service must not depend on one that only starts with a profile
             if not svc.get("profiles"):
                 assert not services[dep].get("profiles"), f"{name} depends on profile-only service {dep}"
+
+
+def test_the_image_is_built_once_and_run_by_every_airflow_service(compose, services):
+    """`build:` is on one service (not in the shared anchor, which built the same image N times)."""
+    assert "build" not in compose["x-airflow-common"]
+    builders = [n for n, svc in services.items() if svc.get("build")]
+    assert builders == ["airflow-init"], builders
+    build = services["airflow-init"]["build"]
+    assert build["context"] == "." and "AIRFLOW_BASE_DIGEST" in build["args"]
+    image = services["airflow-init"]["image"]
+    for name in AIRFLOW_SERVICES | {"airflow-log-groomer", "flower", "airflow-cli"}:
+        assert services[name]["image"] == image, f"{name} runs another image than the one built"
+
+
+def test_resource_limits_and_log_retention(compose, services):
+    """Every long-running service is bounded; container logs rotate; task logs are groomed."""
+    for name, svc in services.items():
+        if name in ONE_SHOT:
+            continue
+        limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        assert limits.get("memory") and limits.get("cpus"), f"{name}: no cpu/memory limit"
+        logging = svc.get("logging") or {}
+        assert logging.get("driver") == "json-file" and logging["options"].get("max-size") \
+            and logging["options"].get("max-file"), f"{name}: container logs are not rotated"
+    groomer = services["airflow-log-groomer"]
+    assert groomer["command"] == ["bash", "/clean-logs"], "the image's log groomer (as the official compose file)"
+    assert groomer["environment"]["AIRFLOW__LOG_RETENTION_DAYS"] == "${MSDW_LOG_RETENTION_DAYS:-30}"
+    assert groomer["environment"]["CONNECTION_CHECK_MAX_COUNT"] == "0"
+    assert not _secrets(groomer)
+
+
+def test_alerts_are_configured_through_smtp_settings_and_a_secret(services):
+    """Airflow sends e-mail through [smtp] (host, port, TLS) — not through the smtp_default connection."""
+    env = _environment(services["airflow-worker"])
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_SSL", "SMTP_MAIL_FROM"):
+        assert re.fullmatch(rf"\$\{{{key}:-[^}}]*\}}", env[f"AIRFLOW__SMTP__{key}"]), f"AIRFLOW__SMTP__{key} from .env"
+    # task callbacks run on workers, DAG callbacks in the DAG processor (Airflow 3): both can alert
+    for name in ("airflow-worker", "airflow-dag-processor"):
+        e = _environment(services[name])
+        assert e["MSDW_ALERT_WEBHOOK_URL_FILE"] == "/run/secrets/alert_webhook_url" and "MSDW_ALERT_EMAIL" in e, name
 
 
 # --- files the compose file and the Dockerfile reference ------------------------------------
@@ -343,7 +438,8 @@ def test_dockerfile_copies_existing_and_included_files():
             assert (REPO / src).exists(), f"Dockerfile:{ln}: COPY source {src} missing"
             assert not _dockerignored(src, patterns), f"Dockerfile:{ln}: {src} is excluded by .dockerignore"
     # and local state or secrets never reach the build context
-    for must_ignore in (".env", ".venv", ".msdw", ".git", "landing", "reports", "logs", "dbt_project/target"):
+    for must_ignore in (".env", ".venv", ".msdw", ".git", "landing", "reports", "logs", "secrets",
+                        "dbt_project/target"):
         assert _dockerignored(must_ignore, patterns), f".dockerignore must exclude {must_ignore}"
 
 
@@ -362,17 +458,19 @@ def test_every_compose_variable_is_declared_in_env_example(env_example):
     assert not bare, f"use ${{VAR}} (or $${{VAR}} for the container's shell): {bare}"
 
 
-def test_required_secrets_fail_fast_when_unset():
-    """A missing secret must stop `docker compose` with a message, never start with an empty one."""
+def test_no_secret_is_interpolated_from_env():
+    """Secrets are files (compose `secrets:`), never ``${VAR}`` from .env: .env holds settings only."""
     text = _compose_code()
-    for m in COMPOSE_VAR.finditer(text):
-        if SECRET_NAME.search(m["name"]) and m["name"] != "AIRFLOW_AUTH_MANAGER":
-            assert m["op"] == ":?", f"${{{m['name']}}} must be written ${{{m['name']}:?message}}"
+    leaked = {m["name"] for m in COMPOSE_VAR.finditer(text)
+              if SECRET_NAME.search(m["name"]) and not m["name"].endswith("_DIR")}
+    assert not leaked, f"secrets interpolated from .env: {sorted(leaked)}"
+    # the one required setting without a safe default stops `docker compose` with a message
+    assert "${AIRFLOW_BASE_DIGEST:?" in text
 
 
 def test_env_example_holds_placeholders_only(env_example):
     for key, value in env_example.items():
-        if SECRET_NAME.search(key):
+        if SECRET_NAME.search(key) and not key.endswith("_DIR"):
             assert value in PLACEHOLDERS, f".env.example: {key} has a real-looking value; use change-me"
         assert not re.fullmatch(r"[0-9a-fA-F]{32,}|[A-Za-z0-9+/_\-]{40,}={0,2}", value), \
             f".env.example: {key} looks like a generated secret"
@@ -399,8 +497,11 @@ def test_image_pins_match_the_lock():
     pins = _lock_pins()
     froms = [args for _, instr, args in _dockerfile_instructions() if instr == "FROM"]
     assert len(froms) == 1, "one stage, extending the official image"
-    m = re.fullmatch(r"apache/airflow:(?P<airflow>[\d.]+)-python(?P<python>\d+\.\d+)", froms[0])
-    assert m, f"FROM must pin apache/airflow:<version>-python<x.y>, got {froms[0]!r}"
+    m = re.fullmatch(r"apache/airflow:(?P<airflow>[\d.]+)-python(?P<python>\d+\.\d+)@\$\{AIRFLOW_BASE_DIGEST\}",
+                     froms[0])
+    assert m, f"FROM must pin apache/airflow:<version>-python<x.y>@<digest>, got {froms[0]!r}"
+    args = [a for ln, instr, a in _dockerfile_instructions() if instr == "ARG"]
+    assert "AIRFLOW_BASE_DIGEST" in args, "the digest is a build argument without a default (no invented digest)"
     assert m["airflow"] == "3.3.2" == pins["apache-airflow"] == pins["apache-airflow-core"]
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
     assert "apache-airflow==3.3.2" in project["dependencies"]
@@ -409,7 +510,8 @@ def test_image_pins_match_the_lock():
     runs = " ".join(args for _, instr, args in _dockerfile_instructions() if instr == "RUN")
     assert re.search(r"pip install [^&]*\"apache-airflow==\$\{AIRFLOW_VERSION\}\" -r \S*requirements\.lock", runs), \
         "install the lock pinned to the image's Airflow (official extending-the-image guidance)"
-    assert re.search(r"pip install [^&]*--no-deps -e ", runs), "install the project itself with --no-deps"
+    assert re.search(r"pip install [^&]*--no-deps /tmp/msdw-src", runs), \
+        "install the project itself, not editable, with --no-deps"
     users = [args for _, instr, args in _dockerfile_instructions() if instr == "USER"]
     assert users and users[-1] == "airflow", "the image must end as the airflow user"
 

@@ -22,9 +22,9 @@
 -- rebuilds every entity (macro market_entity_affected).
 with
 {% if is_incremental() %}
-affected as (
-    {{ market_entity_affected() }}
-),
+    affected as (
+        {{ market_entity_affected() }}
+    ),
 {% endif %}
 
 snapshot as (
@@ -60,10 +60,10 @@ events as (
         status_after_event as status,
         established_date
     from {{ ref('stg_registration__registration_events') }}
-    where
-        uscc is not null
     {% if is_incremental() %}
-        and uscc in (select affected.uscc from affected)
+        where uscc is not null and uscc in (select affected.uscc from affected)
+    {% else %}
+        where uscc is not null
     {% endif %}
 ),
 

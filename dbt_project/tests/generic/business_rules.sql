@@ -9,6 +9,22 @@ where {{ column_name }} is not null
     and {{ column_name }} < {{ other }}
 {% endtest %}
 
+{#-
+    Primary key: none of the columns is NULL and their combination is unique
+    (dbt_utils' unique_combination_of_columns plus not_null on each column, which
+    dbt-project-evaluator accepts as a primary-key test). Offending groups returned.
+-#}
+{% test primary_key(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as n
+from {{ model }}
+group by {{ columns | join(', ') }}
+having
+    count(*) > 1
+    {%- for c in columns %}
+    or bool_or({{ c }} is null)
+    {%- endfor %}
+{% endtest %}
+
 {#- The combination of columns is unique. -#}
 {% test unique_combination(model, columns) %}
 select {{ columns | join(', ') }}, count(*) as n

@@ -5,7 +5,8 @@
 repository's ``dags/`` and ``plugins/``, no example DAGs, and a metadata
 database:
 
-* ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` if the operator set it (production);
+* ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` (or its ``_CMD``/``_SECRET`` variant) if the
+  operator set it (production);
 * else, on the embedded default, a database ``airflow`` in the embedded
   PostgreSQL (so LocalExecutor and a real scheduler work);
 * else (a configured warehouse but no metadata DB) SQLite in ``$MSDW_HOME``.
@@ -44,8 +45,11 @@ def airflow_environ(executor: str = "LocalExecutor") -> dict[str, str]:
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
     }
-    if os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    # the operator's metadata DB, also as Airflow's _CMD/_SECRET variants (compose reads it from a secret file)
+    configured = [k for k in ("", "_CMD", "_SECRET") if os.environ.get(f"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN{k}")]
+    if configured:
+        key = f"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN{configured[0]}"
+        env[key] = os.environ[key]
     elif s.embedded:
         from msdw import warehouse
 
@@ -87,7 +91,7 @@ def prepare(reserialize: bool = False, quiet: bool = False) -> dict[str, str]:
     """
     env = apply(quiet=quiet)
     marker = Path(env["AIRFLOW_HOME"]) / ".migrated"
-    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    conn = next(v for k, v in env.items() if k.startswith("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"))
     if not marker.exists() or marker.read_text() != conn:
         log.info("airflow: migrating the metadata database")
         airflow_cli("db", "migrate", capture=True)

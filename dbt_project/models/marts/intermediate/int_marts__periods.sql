@@ -1,7 +1,7 @@
 -- Grain: one row per (domain, period_month) the marts publish.
 -- Months run from the month of the domain's first delivery to the month of its
 -- as_of_date, the last business date loaded for the domain's source
--- (audit.load_files; the facts' business dates when no load is recorded, e.g.
+-- (audit.load_files through stg_audit__load_files; the facts' business dates when no load is recorded, e.g.
 -- a warehouse filled by fixtures). The current month is month-to-date:
 -- period_end = as_of_date.
 with loads as (
@@ -9,7 +9,7 @@ with loads as (
         source as domain,
         min(business_date) as first_date,
         max(business_date) as last_date
-    from {{ source('audit', 'load_files') }}
+    from {{ ref('stg_audit__load_files') }}
     where status in ('loaded', 'replaced', 'noop')
     group by source
 ),
